@@ -1,0 +1,68 @@
+"""KooDTX sync server: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import Config, check_production_secrets, config_for
+
+
+def create_app(
+    config: type[Config] | str | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the app from a config class (or its name, or `APP_ENV`) plus overrides."""
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.from_object(config if isinstance(config, type) else config_for(config))
+    app.config.update(overrides or {})
+    check_production_secrets(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.api.json_provider import OrjsonProvider
+    from app.auth.jwt_callbacks import register_jwt_callbacks
+    from app.celery_setup import celery_init_app
+    from app.database import configure_engine
+    from app.extensions import db, jwt, migrate
+
+    app.json = OrjsonProvider(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    jwt.init_app(app)
+    register_jwt_callbacks(jwt)
+    with app.app_context():
+        configure_engine(db.engine)
+    celery_init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app import health
+    from app.auth.routes import bp as auth_bp
+    from app.sync.routes import bp as sync_bp
+
+    for blueprint in (health.bp, auth_bp, sync_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.error_handlers import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)

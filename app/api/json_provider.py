@@ -1,0 +1,34 @@
+"""orjson-backed JSON for Flask responses; datetimes leave as ISO 8601 UTC with a `Z`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from flask.json.provider import JSONProvider
+
+from app.api.json_body import parse_json
+
+_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """`2025-11-13T12:00:00.123456Z` (the format every response uses)."""
+    return None if value is None else orjson.dumps(value, option=_OPTIONS)[1:-1].decode()
+
+
+def dumps_bytes(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=_OPTIONS)
+
+
+class OrjsonProvider(JSONProvider):
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return dumps_bytes(obj).decode()
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return parse_json(s if isinstance(s, bytes) else s.encode())
+
+    def response(self, *args: Any, **kwargs: Any):
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(dumps_bytes(obj), mimetype="application/json")

@@ -1,0 +1,33 @@
+"""Turning pydantic validation errors into one readable 400."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.errors import ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def describe_errors(error: ValidationError, prefix: tuple = ()) -> list[dict[str, str]]:
+    """`[{"field": "session.start_time", "message": "..."}]` for each problem."""
+    described = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        location = ".".join(str(part) for part in (*prefix, *item["loc"])) or "body"
+        message = item["msg"].removeprefix("Value error, ")
+        described.append({"field": location, "message": message})
+    return described
+
+
+def parse_model(model: type[M], payload: Any) -> M:
+    """Validate `payload` against `model` or raise a 400 naming each bad field."""
+    if not isinstance(payload, dict):
+        raise ValidationFailed("Request body must be a JSON object")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        problems = describe_errors(error)
+        summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+        raise ValidationFailed(f"Invalid request: {summary}", problems) from None

@@ -1,0 +1,90 @@
+"""Where revoked token ids live: Redis (with the token's remaining lifetime as TTL) when
+configured, the database otherwise.
+
+Every revocation is also written to the database, so it outlives a Redis restart or outage:
+when Redis cannot be reached, checks fall back to the database (fail closed for revoked tokens,
+auth keeps working), and a Redis that lost its keys is primed again from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import redis
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import RevokedToken
+
+log = logging.getLogger(__name__)
+
+_KEY = "koodtx:revoked:{}"
+_PRIMED = "koodtx:revoked:primed"
+# Re-prime this often, which also picks up revocations written while Redis was unreachable.
+PRIME_INTERVAL_SECONDS = 60
+
+
+def _redis() -> redis.Redis | None:
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    clients = current_app.extensions.setdefault("koodtx_redis", {})
+    if url not in clients:
+        clients[url] = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return clients[url]
+
+
+def revoke(jti: str, expires_at: datetime) -> None:
+    """Record a revoked token id until the token would have expired anyway (committed)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(RevokedToken)
+        .values(jti=jti, expires_at=expires_at)
+        .on_conflict_do_nothing(index_elements=["jti"])
+    )
+    db.session.commit()
+    client = _redis()
+    if client is None:
+        return
+    ttl = max(1, int((expires_at - datetime.now(UTC)).total_seconds()) + 1)
+    try:
+        client.set(_KEY.format(jti), 1, ex=ttl)
+    except redis.RedisError:
+        log.warning("Redis unavailable; revocation of %s kept in the database only", jti)
+
+
+def is_revoked(jti: str) -> bool:
+    client = _redis()
+    if client is not None:
+        try:
+            if not client.exists(_PRIMED):
+                _prime(client)
+            return bool(client.exists(_KEY.format(jti)))
+        except redis.RedisError:
+            log.warning("Redis unavailable; checking revocation in the database")
+    return db.session.get(RevokedToken, jti) is not None
+
+
+def _prime(client: redis.Redis) -> None:
+    """Copy unexpired revocations into an empty (restarted or flushed) Redis."""
+    now = datetime.now(UTC)
+    rows = db.session.execute(
+        select(RevokedToken.jti, RevokedToken.expires_at).where(RevokedToken.expires_at > now)
+    ).all()
+    pipe = client.pipeline()
+    for jti, expires_at in rows:
+        pipe.set(_KEY.format(jti), 1, ex=max(1, int((expires_at - now).total_seconds()) + 1))
+    pipe.set(_PRIMED, 1, ex=PRIME_INTERVAL_SECONDS)
+    pipe.execute()
+
+
+def purge_expired() -> int:
+    """Delete revocations of tokens that have expired anyway; returns the number deleted."""
+    result = db.session.execute(
+        delete(RevokedToken).where(RevokedToken.expires_at <= datetime.now(UTC))
+    )
+    db.session.commit()
+    return result.rowcount

@@ -1,0 +1,50 @@
+"""/api/auth: register, login, me, refresh (rotating), logout (revoking)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+
+from app.api.json_body import read_json_body
+from app.api.validation import parse_model
+from app.auth import service
+from app.auth.schemas import LoginIn, RegisterIn
+
+bp = Blueprint("auth", __name__, url_prefix="/api/auth")
+
+
+@bp.post("/register")
+def register():
+    user = service.register(parse_model(RegisterIn, read_json_body()))
+    body = {"message": "User registered successfully", "user": service.user_json(user)}
+    return jsonify(body | service.issue_tokens(user)), 201
+
+
+@bp.post("/login")
+def login():
+    user = service.authenticate(parse_model(LoginIn, read_json_body()))
+    body = {"message": "Login successful", "user": service.user_json(user)}
+    return jsonify(body | service.issue_tokens(user))
+
+
+@bp.get("/me")
+@jwt_required()
+def me():
+    return jsonify({"user": service.user_json(current_user)})
+
+
+@bp.post("/refresh")
+@jwt_required(refresh=True)
+def refresh():
+    """Rotate: the presented refresh token is revoked and a new pair is returned."""
+    user = current_user
+    service.revoke_token(get_jwt(), with_pair=False)
+    return jsonify(service.issue_tokens(user))
+
+
+@bp.post("/logout")
+@jwt_required(verify_type=False)
+def logout():
+    """Accepts the access or the refresh token; both tokens of the pair are revoked."""
+    service.revoke_token(get_jwt(), with_pair=True)
+    return jsonify({"message": "Logged out; both tokens of this pair are revoked"})

@@ -1,0 +1,102 @@
+"""Registering, signing in and issuing/revoking token pairs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth import revocation
+from app.auth.schemas import LoginIn, RegisterIn
+from app.errors import AuthenticationFailed, Conflict, Forbidden
+from app.extensions import db
+from app.models import User
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+LOGIN_FAILED = "Invalid username or password"
+
+
+def user_json(user: User) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "device_id": user.device_id,
+        "is_active": user.is_active,
+        "created_at": user.created_at,
+    }
+
+
+def register(data: RegisterIn) -> User:
+    email = data.email.lower()
+    taken = db.session.scalars(
+        select(User).where(or_(User.username == data.username, User.email == email))
+    ).all()
+    if taken:
+        field = "username" if any(u.username == data.username for u in taken) else "email"
+        raise Conflict(f"That {field} is already registered", {"field": field})
+    user = User(
+        username=data.username,
+        email=email,
+        password_hash=_hasher.hash(data.password),
+        device_id=data.device_id,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # registered concurrently by someone else
+        db.session.rollback()
+        raise Conflict("That username or email is already registered") from None
+    return user
+
+
+def authenticate(data: LoginIn) -> User:
+    login = data.username
+    user = db.session.scalar(
+        select(User).where(or_(User.username == login, User.email == login.lower()))
+    )
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, data.password)
+    except (VerificationError, InvalidHashError):
+        raise AuthenticationFailed(LOGIN_FAILED) from None
+    if user is None:
+        raise AuthenticationFailed(LOGIN_FAILED)
+    if not user.is_active:
+        raise Forbidden("This account is disabled")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(data.password)
+        db.session.commit()
+    return user
+
+
+def issue_tokens(user: User) -> dict[str, str]:
+    """A new access/refresh pair; each names the other (`pair`) so logout can revoke both."""
+    access_jti, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
+    identity = str(user.id)
+    return {
+        "access_token": create_access_token(
+            identity, additional_claims={"jti": access_jti, "pair": refresh_jti}
+        ),
+        "refresh_token": create_refresh_token(
+            identity, additional_claims={"jti": refresh_jti, "pair": access_jti}
+        ),
+    }
+
+
+def revoke_token(claims: dict, *, with_pair: bool) -> None:
+    """Revoke the presented token (and its partner) until they would have expired."""
+    revocation.revoke(claims["jti"], datetime.fromtimestamp(claims["exp"], UTC))
+    if with_pair and claims.get("pair"):
+        lifetime = max(
+            current_app.config["JWT_ACCESS_TOKEN_EXPIRES"],
+            current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
+        )
+        revocation.revoke(claims["pair"], datetime.fromtimestamp(claims["iat"], UTC) + lifetime)

@@ -1,0 +1,56 @@
+"""Engine set-up per backend and how a write transaction begins.
+
+SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout, and explicit
+`BEGIN` / `BEGIN IMMEDIATE` emitted by us (pysqlite's own transaction handling is turned off,
+as the SQLAlchemy docs recommend) so a push can take the write lock up front.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from app.extensions import db
+
+_IMMEDIATE = "koodtx_immediate"
+
+
+def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection):
+        immediate = connection.get_execution_options().get(_IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def dialect_name() -> str:
+    return db.engine.dialect.name
+
+
+def is_postgres() -> bool:
+    return dialect_name() == "postgresql"
+
+
+def begin_write_transaction() -> Connection:
+    """End any open (read) transaction and start one that intends to write.
+
+    On SQLite this takes the database's write lock immediately, so stamps taken inside the
+    transaction are ordered like the commits (see app/sync/watermark.py).
+    """
+    db.session.rollback()
+    return db.session.connection(execution_options={_IMMEDIATE: True})

@@ -1,0 +1,65 @@
+"""Every error leaves as JSON `{"error", "details"}` — never HTML, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import ApiError
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, message: str, details=None) -> tuple[Response, int]:
+    body = {"error": message}
+    if details is not None:
+        body["details"] = details
+    return jsonify(body), status
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone
+        log.debug("rollback after error failed", exc_info=True)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError):
+        _rollback()
+        return error_response(error.status_code, error.message, error.details)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error: HTTPException):
+        _rollback()
+        response, status = error_response(error.code or 500, error.description or error.name)
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response, status
+
+    @app.errorhandler(OperationalError)
+    def handle_database_down(error: OperationalError):
+        # Connection-level failures: the pool's pre-ping reconnects once the database is back.
+        log.warning("database unavailable: %s", error.orig)
+        _rollback()
+        db.session.remove()
+        return error_response(503, "Database unavailable, retry later")
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(error: DBAPIError):
+        if error.connection_invalidated:
+            return handle_database_down(error)
+        log.exception("database error")
+        _rollback()
+        return error_response(500, "Internal server error")
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error")
+        _rollback()
+        return error_response(500, "Internal server error")

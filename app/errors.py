@@ -1,0 +1,57 @@
+"""Domain errors. Each maps to one HTTP status in app/error_handlers.py.
+
+ApiError                      400  (base: message + optional details)
+├── ValidationFailed          400  input does not satisfy the contract
+├── AuthenticationFailed      401
+├── Forbidden                 403
+├── NotFound                  404
+├── Conflict                  409
+├── PayloadTooLarge           413
+├── UnsupportedMediaType      415
+└── ServiceUnavailable        503  a backing service (database) is down
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationFailed(ApiError):
+    status_code = 400
+
+
+class AuthenticationFailed(ApiError):
+    status_code = 401
+
+
+class Forbidden(ApiError):
+    status_code = 403
+
+
+class NotFound(ApiError):
+    status_code = 404
+
+
+class Conflict(ApiError):
+    status_code = 409
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+
+
+class ServiceUnavailable(ApiError):
+    status_code = 503

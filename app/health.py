@@ -1,0 +1,64 @@
+"""GET /health: database (503 when down), broker and Redis (degraded when down)."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Blueprint, current_app, jsonify
+from kombu import Connection
+from sqlalchemy import text
+
+from app.extensions import db
+from app.models.base import utcnow
+
+log = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+
+def _database_ok() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        return True
+    except Exception:
+        log.warning("health: database unreachable", exc_info=True)
+        db.session.rollback()
+        db.session.remove()
+        return False
+
+
+def broker_ok(url: str) -> bool:
+    """Whether the Celery broker accepts a connection within a second."""
+    try:
+        if url.startswith(("redis://", "rediss://")):
+            return bool(
+                redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+            )
+        with Connection(url, connect_timeout=1) as connection:
+            connection.ensure_connection(max_retries=1, timeout=1)
+        return True
+    except Exception:
+        log.warning("health: broker unreachable", exc_info=True)
+        return False
+
+
+@bp.get("/health")
+def health():
+    database = _database_ok()
+    broker = broker_ok(current_app.config["CELERY_BROKER_URL"])
+    checks = {
+        "database": "ok" if database else "unavailable",
+        "broker": "ok" if broker else "unavailable",
+    }
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url and redis_url != current_app.config["CELERY_BROKER_URL"]:
+        checks["redis"] = "ok" if broker_ok(redis_url) else "unavailable"
+    healthy = all(value == "ok" for value in checks.values())
+    body = {
+        "status": "healthy" if healthy else ("unhealthy" if not database else "degraded"),
+        **checks,
+        "database_backend": db.engine.dialect.name,
+        "timestamp": utcnow(),
+    }
+    return jsonify(body), 200 if database else 503

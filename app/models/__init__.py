@@ -1,0 +1,7 @@
+"""All models, importable from one place (Alembic autogenerate sees them through here)."""
+
+from app.models.base import Base
+from app.models.recording import RecordingSession, SensorData, SyncLog
+from app.models.user import RevokedToken, User
+
+__all__ = ["Base", "RecordingSession", "RevokedToken", "SensorData", "SyncLog", "User"]

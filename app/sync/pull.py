@@ -1,0 +1,148 @@
+"""A pull: the caller's sessions changed since a watermark, streamed as one JSON document.
+
+Sessions are paged in a stable (updated_at, id) order. With `include_data`, each session's
+samples (only those changed since `last_sync_time`, when given) follow it, read through a
+server-side cursor and written out in chunks, so a page holding millions of samples never sits
+in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, bindparam, func, select, text
+
+from app.api.json_provider import dumps_bytes, iso_utc
+from app.extensions import db
+from app.models import RecordingSession, SyncLog
+from app.models.base import UTCDateTime, utcnow
+from app.sync.schemas import PullRequest
+from app.sync.watermark import pull_watermark
+
+SAMPLE_CHUNK = 5000
+
+
+@dataclass
+class PullPage:
+    sessions: list[tuple[int, dict]]  # (primary key, response fields)
+    total: int
+    watermark: datetime
+    sync_log_id: int
+
+
+def session_json(session: RecordingSession) -> dict:
+    return {
+        "session_id": session.session_id,
+        "start_time": session.start_time,
+        "end_time": session.end_time,
+        "is_active": session.is_active,
+        "enabled_sensors": session.enabled_sensors,
+        "sample_rate": session.sample_rate,
+        "data_count": session.data_count,
+        "notes": session.notes,
+        "is_uploaded": session.is_uploaded,
+        "created_at": session.created_at,
+        "updated_at": session.updated_at,
+    }
+
+
+def _changed_sessions(user_id: int, request: PullRequest) -> Select:
+    query = select(RecordingSession).where(RecordingSession.user_id == user_id)
+    if request.last_sync_time is not None:
+        query = query.where(RecordingSession.updated_at >= request.last_sync_time)
+    if request.session_ids is not None:
+        query = query.where(RecordingSession.session_id.in_(request.session_ids))
+    return query
+
+
+def plan_pull(user_id: int, request: PullRequest) -> PullPage:
+    """Take the watermark, read one page of sessions and log the pull (committed)."""
+    started_at = utcnow()
+    watermark = pull_watermark()
+    query = _changed_sessions(user_id, request)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    sessions = list(
+        db.session.scalars(
+            query.order_by(RecordingSession.updated_at, RecordingSession.id)
+            .offset((request.page - 1) * request.page_size)
+            .limit(request.page_size)
+        )
+    )
+    log = SyncLog(
+        user_id=user_id,
+        sync_type="pull",
+        status="success",
+        records_count=len(sessions),
+        details={
+            "sessions": len(sessions),
+            "total": total,
+            "page": request.page,
+            "page_size": request.page_size,
+            "include_data": request.include_data,
+            "last_sync_time": iso_utc(request.last_sync_time),
+            "watermark": iso_utc(watermark),
+        },
+        started_at=started_at,
+        completed_at=utcnow(),
+    )
+    db.session.add(log)
+    db.session.flush()
+    page = [(session.id, session_json(session)) for session in sessions]
+    db.session.commit()
+    return PullPage(page, total, watermark, log.id)
+
+
+_SAMPLES_SQL = {
+    "postgresql": "SELECT sensor_type, timestamp, data::text FROM sensor_data",
+    "sqlite": "SELECT sensor_type, timestamp, data FROM sensor_data",
+}
+
+
+def _sample_rows(session_pk: int, since: datetime | None) -> Iterator[list[tuple]]:
+    sql = _SAMPLES_SQL[db.engine.dialect.name] + " WHERE recording_session_id = :session"
+    params: dict = {"session": session_pk}
+    if since is not None:
+        sql += " AND updated_at >= :since"
+        params["since"] = since
+    statement = text(sql + " ORDER BY sensor_type, timestamp")
+    if since is not None:
+        statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
+    connection = db.session.connection().execution_options(
+        stream_results=True, yield_per=SAMPLE_CHUNK
+    )
+    yield from connection.execute(statement, params).partitions()
+
+
+def stream_pull(page: PullPage, request: PullRequest) -> Iterator[bytes]:
+    """The response body in pieces; sample data is copied as stored JSON text, not re-parsed."""
+    yield b'{"sessions":['
+    for position, (session_pk, fields) in enumerate(page.sessions):
+        head = dumps_bytes(fields)
+        if position:
+            yield b","
+        if not request.include_data:
+            yield head
+            continue
+        yield head[:-1] + b',"sensor_data":['
+        first = True
+        for rows in _sample_rows(session_pk, request.last_sync_time):
+            parts = [
+                f'{{"sensor_type":"{sensor_type}","timestamp":{timestamp},"data":{data}}}'
+                for sensor_type, timestamp, data in rows
+            ]
+            chunk = ",".join(parts).encode()
+            yield chunk if first else b"," + chunk
+            first = False
+        yield b"]}"
+    db.session.rollback()
+    tail = {
+        "server_timestamp": iso_utc(page.watermark),
+        "page": request.page,
+        "page_size": request.page_size,
+        "total": page.total,
+        "has_more": request.page * request.page_size < page.total,
+        "sync_log_id": page.sync_log_id,
+    }
+    yield b"]," + dumps_bytes(tail)[1:]

@@ -1,0 +1,99 @@
+"""A push: session metadata plus a batch of samples, applied in one transaction."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from app.errors import PayloadTooLarge
+from app.extensions import db
+from app.models import SyncLog
+from app.models.base import utcnow
+from app.sync.ingest import upsert_samples
+from app.sync.schemas import PushRequest, split_samples
+from app.sync.sessions import apply_changes, lock_or_create_session
+from app.sync.watermark import begin_stamped_write
+
+
+@dataclass(frozen=True)
+class PushLimits:
+    max_samples: int
+    max_error_details: int
+
+
+def dedupe_last_wins(samples: list[dict]) -> list[dict]:
+    """One sample per (sensor_type, timestamp): the last one in the batch wins."""
+    unique = {(s["sensor_type"], s["timestamp"]): s for s in samples}
+    return [unique[key] for key in sorted(unique)]
+
+
+def push(
+    user_id: int,
+    request: PushRequest,
+    limits: PushLimits,
+    *,
+    check_numbers: bool = False,
+    body_bytes: int = 0,
+) -> dict[str, Any]:
+    """Apply a push and return the response body (counts, sync log id)."""
+    clock = time.perf_counter()
+    started_at = utcnow()
+    raw = request.sensor_data
+    if len(raw) > limits.max_samples:
+        raise PayloadTooLarge(
+            f"A push may carry at most {limits.max_samples} samples, this one has {len(raw)}"
+        )
+    indexed, errors = split_samples(raw, started_at, check_numbers=check_numbers)
+    samples = dedupe_last_wins([sample for _, sample in indexed])
+
+    stamp = begin_stamped_write()
+    session, created = lock_or_create_session(user_id, request.session, stamp)
+    changed = apply_changes(session, request.session.changes()) and not created
+    counts = upsert_samples(session.id, samples, stamp)
+
+    session.data_count += counts.inserted
+    session.last_synced_at = stamp
+    if not session.is_active and "is_uploaded" not in request.session.model_fields_set:
+        changed |= not session.is_uploaded
+        session.is_uploaded = True
+    if changed or counts.inserted or counts.updated:
+        session.updated_at = stamp
+
+    duplicates = len(indexed) - counts.inserted - counts.updated
+    log = SyncLog(
+        user_id=user_id,
+        recording_session_id=session.id,
+        sync_type="push",
+        status="partial" if errors else "success",
+        records_count=len(raw),
+        duplicates_count=duplicates,
+        errors_count=len(errors),
+        error_message=f"{len(errors)} invalid samples skipped" if errors else None,
+        details={
+            "inserted": counts.inserted,
+            "updated": counts.updated,
+            "sensor_types": sorted({s["sensor_type"] for s in samples}),
+            "bytes": body_bytes,
+            "session_created": created,
+            "duration_ms": round((time.perf_counter() - clock) * 1000, 3),
+        },
+        started_at=started_at,
+        completed_at=utcnow(),
+    )
+    db.session.add(log)
+    db.session.flush()
+    body = {
+        "message": "Sync completed with errors" if errors else "Sync completed successfully",
+        "session_id": session.session_id,
+        "total_records": len(raw),
+        "inserted": counts.inserted,
+        "updated": counts.updated,
+        "duplicates": duplicates,
+        "errors": len(errors),
+        "error_details": errors[: limits.max_error_details],
+        "sync_log_id": log.id,
+        "session_data_count": session.data_count,
+    }
+    db.session.commit()
+    return body

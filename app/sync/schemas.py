@@ -1,0 +1,162 @@
+"""Request models of the sync endpoints, and the per-sample rules of a push."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from typing_extensions import TypedDict
+
+from app.api.validation import describe_errors
+
+SENSOR_TYPE_PATTERN = r"^[a-z0-9_]{1,50}$"
+SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
+EARLIEST_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+FUTURE_TOLERANCE = timedelta(days=1)
+
+SensorType = Annotated[str, StringConstraints(pattern=SENSOR_TYPE_PATTERN, strict=True)]
+SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN, strict=True)]
+
+
+def _iso_string(value: Any) -> Any:
+    """Only ISO 8601 strings are times here (pydantic would also take numbers)."""
+    if value is not None and not isinstance(value, (str, datetime)):
+        raise ValueError("must be an ISO 8601 date-time string")
+    return value
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_iso_string)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class SessionIn(_Strict):
+    """Session metadata of a push; fields left out keep their stored value."""
+
+    session_id: SessionId
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    is_active: StrictBool | None = None
+    is_uploaded: StrictBool | None = None
+    enabled_sensors: list[SensorType] | None = Field(default=None, max_length=64)
+    sample_rate: float | None = Field(default=None, gt=0, le=100_000)
+    notes: Annotated[str, StringConstraints(max_length=10_000, strict=True)] | None = None
+
+    @field_validator("start_time", "end_time")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return _as_utc(value)
+
+    @field_validator("sample_rate", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float, type(None))):
+            raise ValueError("must be a number")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SessionIn:
+        if "start_time" in self.model_fields_set and self.start_time is None:
+            raise ValueError("start_time cannot be null")
+        if self.start_time and self.end_time and self.end_time < self.start_time:
+            raise ValueError("end_time must not be before start_time")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent (last write wins on exactly these)."""
+        return {name: getattr(self, name) for name in self.model_fields_set - {"session_id"}}
+
+
+class PushRequest(_Strict):
+    session: SessionIn
+    sensor_data: list[Any] = Field(default_factory=list)
+
+
+class PullRequest(_Strict):
+    last_sync_time: Timestamp | None = None
+    session_ids: list[SessionId] | None = Field(default=None, max_length=1000)
+    page: StrictInt = Field(default=1, ge=1, le=1_000_000)
+    page_size: StrictInt = Field(default=50, ge=1, le=100)
+    include_data: StrictBool = True
+
+    @field_validator("last_sync_time")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return _as_utc(value)
+
+
+class SampleIn(TypedDict):
+    __pydantic_config__ = ConfigDict(strict=True, extra="ignore")  # type: ignore[misc]
+
+    sensor_type: SensorType
+    timestamp: Annotated[int, Field(strict=True, ge=EARLIEST_TIMESTAMP_MS)]
+    data: dict[str, Any]
+
+
+_SAMPLES = TypeAdapter(list[SampleIn])
+
+
+def split_samples(
+    raw: list[Any], now: datetime, *, check_numbers: bool
+) -> tuple[list[tuple[int, SampleIn]], list[dict[str, Any]]]:
+    """Separate valid samples (with their index) from invalid ones (`{"index", "error"}`).
+
+    One validation pass in pydantic's core for the whole batch; a second pass only over the
+    survivors when some samples failed.
+    """
+    latest_ms = int((now + FUTURE_TOLERANCE).timestamp() * 1000)
+    problems: dict[int, str] = {}
+    try:
+        valid = _SAMPLES.validate_python(raw)
+        indexed = list(enumerate(valid))
+    except ValidationError as error:
+        for problem in describe_errors(error):
+            index_text, _, field = problem["field"].partition(".")
+            index = int(index_text)
+            problems.setdefault(index, f"{field or 'sample'}: {problem['message']}")
+        survivors = [i for i in range(len(raw)) if i not in problems]
+        indexed = list(zip(survivors, _SAMPLES.validate_python([raw[i] for i in survivors])))
+    for index, sample in indexed:
+        if sample["timestamp"] > latest_ms:
+            problems[index] = "timestamp: must not be later than server time + 1 day"
+        elif check_numbers and not _storable(sample["data"]):
+            problems[index] = "data: numbers must be finite and within the 64-bit range"
+    if problems:
+        indexed = [(i, s) for i, s in indexed if i not in problems]
+    errors = [{"index": i, "error": problems[i]} for i in sorted(problems)]
+    return indexed, errors
+
+
+def _storable(value: Any) -> bool:
+    """True when every number is finite and fits 64 bits (what the fast parser guarantees)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**64
+    if isinstance(value, dict):
+        return all(_storable(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True

@@ -1,0 +1,1 @@
+"""Celery tasks. Each is a thin shell around service or analysis code."""

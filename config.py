@@ -1,0 +1,124 @@
+"""Application configuration: defaults here, overrides from the environment and `.env`.
+
+`create_app()` picks a class by `APP_ENV` (development, testing, production); tests pass an
+override mapping on top. Nothing else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+load_dotenv(BASE_DIR / ".env")
+
+DEFAULT_SECRET = "dev-secret-change-me"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """An environment variable, with empty strings treated as unset."""
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return env(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Map plain `postgres://` / `postgresql://` URLs to the psycopg2 driver we ship.
+
+    SQLAlchemy 2.1 would otherwise pick psycopg 3, which is not installed.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_url(name: str) -> str:
+    return f"sqlite:///{INSTANCE_DIR / name}"
+
+
+def _redis_url() -> str | None:
+    return env("REDIS_URL")
+
+
+class Config:
+    """Defaults: the embedded setup (SQLite file + SQLAlchemy-backed Celery broker)."""
+
+    APP_ENV = "development"
+    SECRET_KEY = env("SECRET_KEY", DEFAULT_SECRET)
+    JWT_SECRET_KEY = env("JWT_SECRET_KEY", DEFAULT_SECRET)
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 60))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_TOKEN_DAYS", 30))
+
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(env("DATABASE_URL", _sqlite_url("koodtx.db")))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    REDIS_URL = _redis_url()
+    CELERY_BROKER_URL = env("CELERY_BROKER_URL", _redis_url() or "sqla+" + _sqlite_url("broker.db"))
+    CELERY_RESULT_BACKEND = env(
+        "CELERY_RESULT_BACKEND", _redis_url() or "db+" + _sqlite_url("results.db")
+    )
+
+    # Request limits. MAX_CONTENT_LENGTH also caps a gzip body after decompression.
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)
+    MAX_SAMPLES_PER_PUSH = env_int("MAX_SAMPLES_PER_PUSH", 50_000)
+    MAX_ERROR_DETAILS = 100
+
+    UPLOAD_FOLDER = env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    LOG_LEVEL = env("LOG_LEVEL", "INFO")
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    APP_ENV = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        env("TEST_DATABASE_URL", _sqlite_url("test.db"))
+    )
+    REDIS_URL = env("TEST_REDIS_URL")
+
+
+class ProductionConfig(Config):
+    APP_ENV = "production"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    """The config class for `name`, or for `APP_ENV` when no name is given."""
+    name = name or env("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
+
+
+def check_production_secrets(settings: dict) -> None:
+    """Refuse to run in production with the default or a weak secret."""
+    if settings.get("APP_ENV") != "production":
+        return
+    for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        value = settings.get(key) or ""
+        if value == DEFAULT_SECRET or len(value) < 32:
+            raise RuntimeError(
+                f"{key} must be set to a random value of at least 32 characters in production"
+            )
