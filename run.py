@@ -1,4 +1,4 @@
-"""WSGI entry point: `flask --app run run`, `python run.py`, `gunicorn -c gunicorn_config.py run:app`."""
+"""WSGI entry point for `python run.py`, `flask run` and gunicorn (`run:app`)."""
 
 from app import create_app
 

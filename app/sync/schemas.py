@@ -137,7 +137,8 @@ def split_samples(
             index = int(index_text)
             problems.setdefault(index, f"{field or 'sample'}: {problem['message']}")
         survivors = [i for i in range(len(raw)) if i not in problems]
-        indexed = list(zip(survivors, _SAMPLES.validate_python([raw[i] for i in survivors])))
+        revalidated = _SAMPLES.validate_python([raw[i] for i in survivors])
+        indexed = list(zip(survivors, revalidated, strict=True))
     for index, sample in indexed:
         if sample["timestamp"] > latest_ms:
             problems[index] = "timestamp: must not be later than server time + 1 day"
