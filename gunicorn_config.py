@@ -1,0 +1,34 @@
+"""gunicorn settings: `gunicorn -c gunicorn_config.py run:app`. Every value can be overridden
+from the environment (GUNICORN_*), so the same file serves a laptop and a server."""
+
+import multiprocessing
+import os
+
+
+def _env(name: str, default):
+    return type(default)(os.environ.get(f"GUNICORN_{name}", default))
+
+
+bind = _env("BIND", "0.0.0.0:5000")
+workers = _env("WORKERS", multiprocessing.cpu_count() * 2 + 1)
+threads = _env("THREADS", 1)
+worker_class = "sync" if threads == 1 else "gthread"
+timeout = _env("TIMEOUT", 120)  # a 50,000-sample push or a large streamed pull may take a while
+graceful_timeout = _env("GRACEFUL_TIMEOUT", 30)
+keepalive = _env("KEEPALIVE", 5)
+max_requests = _env("MAX_REQUESTS", 2000)  # recycle workers to bound memory drift
+max_requests_jitter = _env("MAX_REQUESTS_JITTER", 200)
+preload_app = True
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def post_fork(server, worker):
+    """Connections must not be shared across forked workers (preload_app opens the pool)."""
+    from app.extensions import db
+
+    with server.app.wsgi().app_context():
+        db.engine.dispose(close=False)

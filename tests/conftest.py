@@ -1,0 +1,135 @@
+"""Shared fixtures: an app on the configured database, a clean database per test, auth helpers.
+
+The backend is chosen by the environment, so the same suite runs twice in CI:
+`TEST_DATABASE_URL=postgresql://…` (+ `TEST_REDIS_URL`) or, when unset, a SQLite file — the
+embedded default.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import redis
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, make_url, text
+
+from app import create_app
+from app.extensions import db
+from config import normalise_database_url
+
+_TMP = Path(tempfile.mkdtemp(prefix="koodtx-tests-"))
+DATABASE_URL = normalise_database_url(
+    os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+def test_settings() -> dict:
+    """Config overrides for the app under test (also used by tests that start processes)."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "CELERY_BROKER_URL": os.environ.get("TEST_BROKER_URL")
+        or (REDIS_URL or f"sqla+sqlite:///{_TMP / 'broker.db'}"),
+        "CELERY_RESULT_BACKEND": REDIS_URL or f"db+sqlite:///{_TMP / 'results.db'}",
+        "UPLOAD_FOLDER": str(_TMP / "uploads"),
+        "SECRET_KEY": "test-secret-key-with-at-least-32-characters",
+        "JWT_SECRET_KEY": "test-jwt-secret-key-with-at-least-32-chars",
+    }
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (TEST_DATABASE_URL)")
+    skip_redis = pytest.mark.skip(reason="needs Redis (TEST_REDIS_URL)")
+    for item in items:
+        if "postgres" in item.keywords and not IS_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not REDIS_URL:
+            item.add_marker(skip_redis)
+
+
+def _recreate_postgres_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"),
+            {"d": target.database},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    if IS_POSTGRES:
+        _recreate_postgres_database(DATABASE_URL)
+    application = create_app("testing", test_settings())
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _truncate_all() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(autouse=True)
+def clean_state(app):
+    yield
+    with app.app_context():
+        db.session.remove()
+        _truncate_all()
+    if REDIS_URL:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_user_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def register(client):
+    """Register a user and return `(user_json, headers, tokens)`."""
+
+    def _register(username: str | None = None, password: str = "correct-horse-1", **extra):
+        username = username or f"user{next(_user_numbers)}"
+        response = client.post(
+            "/api/auth/register",
+            json={"username": username, "email": f"{username}@example.com", "password": password}
+            | extra,
+        )
+        assert response.status_code == 201, response.json
+        body = response.json
+        headers = {"Authorization": f"Bearer {body['access_token']}"}
+        return body["user"], headers, body
+
+    return _register
+
+
+@pytest.fixture
+def auth_headers(register):
+    return register()[1]
