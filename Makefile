@@ -1,0 +1,41 @@
+# Two commands: `make run` (embedded default: server + worker + beat) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/koodtx_test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: setup run test test-sqlite test-postgres lint format
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: setup
+	$(BIN)/flask --app run init-db
+	./scripts/run_all.sh
+
+# The whole suite, twice: on the embedded default (SQLite + SQLAlchemy broker) and on
+# PostgreSQL + Redis.
+test: test-sqlite test-postgres
+
+test-sqlite: setup
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL -u TEST_BROKER_URL \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: setup
+	TEST_DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

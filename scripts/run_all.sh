@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run the web server, one Celery worker and the (single) Beat scheduler together in the
+# foreground; Ctrl-C stops all three. Uses the same configuration (.env / environment) for all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PORT="${PORT:-5000}"
+
+trap 'kill 0' EXIT INT TERM
+"$BIN/celery" -A celery_app.celery worker --loglevel=INFO --concurrency="${CELERY_CONCURRENCY:-2}" &
+"$BIN/celery" -A celery_app.celery beat --loglevel=INFO \
+	--schedule="instance/celerybeat-schedule" &
+echo "KooDTX sync server on http://127.0.0.1:${PORT} (health: /health)"
+"$BIN/gunicorn" -c gunicorn_config.py --bind "0.0.0.0:${PORT}" --workers "${WEB_WORKERS:-2}" run:app &
+wait -n
