@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.database import begin_write_transaction
 from app.extensions import db
 from app.models import RevokedToken
 
@@ -40,6 +41,7 @@ def _redis() -> redis.Redis | None:
 def revoke(jti: str, expires_at: datetime) -> None:
     """Record a revoked token id until the token would have expired anyway (committed)."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    begin_write_transaction()
     db.session.execute(
         dialect.insert(RevokedToken)
         .values(jti=jti, expires_at=expires_at)
@@ -83,6 +85,7 @@ def _prime(client: redis.Redis) -> None:
 
 def purge_expired() -> int:
     """Delete revocations of tokens that have expired anyway; returns the number deleted."""
+    begin_write_transaction()
     result = db.session.execute(
         delete(RevokedToken).where(RevokedToken.expires_at <= datetime.now(UTC))
     )

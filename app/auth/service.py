@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth import revocation
 from app.auth.schemas import LoginIn, RegisterIn
+from app.database import begin_write_transaction
 from app.errors import AuthenticationFailed, Conflict, Forbidden
 from app.extensions import db
 from app.models import User
@@ -37,6 +38,7 @@ def user_json(user: User) -> dict:
 
 def register(data: RegisterIn) -> User:
     email = data.email.lower()
+    begin_write_transaction()
     taken = db.session.scalars(
         select(User).where(or_(User.username == data.username, User.email == email))
     ).all()
@@ -72,6 +74,7 @@ def authenticate(data: LoginIn) -> User:
     if not user.is_active:
         raise Forbidden("This account is disabled")
     if _hasher.check_needs_rehash(user.password_hash):
+        begin_write_transaction()
         user.password_hash = _hasher.hash(data.password)
         db.session.commit()
     return user

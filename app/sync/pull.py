@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, func, select, text
 
 from app.api.json_provider import dumps_bytes, iso_utc
+from app.database import begin_write_transaction
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import UTCDateTime, utcnow
@@ -61,6 +62,7 @@ def plan_pull(user_id: int, request: PullRequest) -> PullPage:
     """Take the watermark, read one page of sessions and log the pull (committed)."""
     started_at = utcnow()
     watermark = pull_watermark()
+    begin_write_transaction()  # this transaction also writes the sync log
     query = _changed_sessions(user_id, request)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     sessions = list(

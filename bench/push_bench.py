@@ -1,0 +1,632 @@
+"""Push throughput benchmark: the real server under gunicorn against PostgreSQL, compared with
+a plain COPY of the same rows into an identical table.
+
+    .venv/bin/python bench/push_bench.py [--samples 200000] [--batch 5000] [--clients 4]
+        [--sessions 8] [--workers N] [--database-url postgresql://postgres@127.0.0.1:5432/koodtx_bench]
+        [--keep]
+
+What it does, in order:
+ 1. (Re)creates the scratch database and migrates it with `flask --app run init-db`.
+ 2. Starts `gunicorn -c gunicorn_config.py run:app` on a free loopback port, registers a user
+    and pushes the samples over HTTP (`POST /api/sync/push`) from N client threads, each
+    client owning its own sessions (as phones do: one phone pushes its sessions in order).
+    Every response is checked (200, every sample inserted) and so is the final row count.
+ 3. COPYs the same rows into `sensor_data_copy (LIKE sensor_data INCLUDING ALL)`: the ceiling
+    of what PostgreSQL can ingest with the same table, keys and indexes.
+ 4. Prints samples/s for both, their ratio, push latency percentiles and bytes on disk per
+    stored sample for both tables.
+ 5. Stops gunicorn and drops the scratch database (unless `--keep`).
+
+Only the standard library, psycopg2 and orjson (both already app dependencies) are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import os
+import random
+import secrets
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/koodtx_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+SAMPLE_RATE_HZ = 100
+SENSORS = ("accelerometer", "gyroscope", "magnetometer")
+# Roughly what a phone lying on a table reports: gravity on z, little rotation, the Earth's
+# field (µT) — with noise so that every value is distinct.
+SENSOR_BASELINE = {
+    "accelerometer": ((0.05, 0.15, 9.81), 0.2),
+    "gyroscope": ((0.0, 0.0, 0.0), 0.05),
+    "magnetometer": ((22.0, -4.5, -41.0), 1.5),
+}
+SESSION_START = datetime(2025, 11, 13, 8, 0, tzinfo=UTC)
+COPY_COLUMNS = "timestamp, created_at, updated_at, recording_session_id, sensor_type, data"
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=int, default=200_000, help="samples to push in total")
+    parser.add_argument("--batch", type=int, default=5_000, help="samples per push request")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
+    parser.add_argument(
+        "--sessions", type=int, default=8, help="recording sessions the samples are spread over"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="gunicorn workers (default: CPU cores + 1, see default_workers())",
+    )
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument(
+        "--redis-url",
+        default=DEFAULT_REDIS_URL,
+        help="broker the server's /health checks (keeps the server off the SQLite broker file)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args(argv)
+    if min(args.samples, args.batch, args.clients, args.sessions) < 1:
+        parser.error("--samples, --batch, --clients and --sessions must be positive")
+    if "bench" not in database_name(args.database_url):
+        parser.error("the scratch database is dropped: its name must contain 'bench'")
+    return args
+
+
+def default_workers() -> int:
+    """Sync workers block on PostgreSQL for part of each push, so one worker more than there
+    are cores keeps the CPUs busy; more only adds contention with PostgreSQL for the cores."""
+    return (os.cpu_count() or 1) + 1
+
+
+# --------------------------------------------------------------------------- database admin
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def maintenance_url(url: str) -> str:
+    """The same server's `postgres` database, from which the scratch one is created/dropped."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+def libpq_url(url: str) -> str:
+    """libpq does not know SQLAlchemy's `+driver` suffix."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme.split('+', 1)[0]}://{rest}"
+
+
+@contextmanager
+def autocommit_connection(url: str) -> Iterator[psycopg2.extensions.connection]:
+    connection = psycopg2.connect(libpq_url(url))
+    connection.autocommit = True
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def recreate_database(url: str) -> None:
+    """A fresh database every run, so sizes and timings do not depend on earlier runs."""
+    name = database_name(url)
+    with autocommit_connection(maintenance_url(url)) as admin, admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(url: str) -> None:
+    name = database_name(url)
+    with autocommit_connection(maintenance_url(url)) as admin, admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
+    """Environment of the server processes: our database and broker, whatever `.env` says
+    (python-dotenv does not override variables that are already set)."""
+    env = dict(os.environ)
+    env.update(
+        APP_ENV="development",
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        CELERY_BROKER_URL=args.redis_url,
+        CELERY_RESULT_BACKEND=args.redis_url,
+        JWT_SECRET_KEY=secrets.token_hex(32),
+        SECRET_KEY=secrets.token_hex(32),
+        **extra,
+    )
+    return env
+
+
+def migrate(args: argparse.Namespace) -> None:
+    """The schema comes from the migrations, exactly as an operator would create it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "run", "init-db"],
+        cwd=ROOT,
+        env=server_env(args),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"flask init-db failed:\n{done.stdout}{done.stderr}")
+
+
+def checkpoint(url: str) -> None:
+    """Start each timed phase with no dirty buffers left over from the previous one, so a
+    checkpoint triggered by the other phase's writes is not billed to this one."""
+    with autocommit_connection(url) as connection, connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+
+
+# --------------------------------------------------------------------------- sample data
+
+
+@dataclass
+class Batch:
+    """One push request, encoded before the clock starts."""
+
+    session_index: int
+    samples: list[dict]
+    body: bytes = b""
+
+
+def float32(value: float) -> float:
+    """Android's SensorEvent.values are float32; JavaScript sees them widened to double, so
+    a phone sends e.g. 9.810000419616699, not 9.81. That is what ends up in `data`."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def session_uuid(index: int) -> str:
+    return f"00000000-bench-4000-8000-{index:012d}"
+
+
+def session_samples(index: int, count: int, rng: random.Random) -> list[dict]:
+    """`count` samples of one session: the three sensors at 100 Hz, interleaved by time, as a
+    phone buffers them. Keys (sensor_type, timestamp) are unique within the session."""
+    start_ms = int((SESSION_START + timedelta(hours=index)).timestamp() * 1000)
+    step_ms = 1000 // SAMPLE_RATE_HZ
+    samples = []
+    for i in range(count):
+        sensor = SENSORS[i % len(SENSORS)]
+        (bx, by, bz), noise = SENSOR_BASELINE[sensor]
+        samples.append(
+            {
+                "sensor_type": sensor,
+                "timestamp": start_ms + (i // len(SENSORS)) * step_ms,
+                "data": {
+                    "x": float32(rng.gauss(bx, noise)),
+                    "y": float32(rng.gauss(by, noise)),
+                    "z": float32(rng.gauss(bz, noise)),
+                },
+            }
+        )
+    return samples
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def build_batches(samples: int, batch_size: int, sessions: int, seed: int = 7) -> list[Batch]:
+    """All push requests, session by session, each session cut into batches in time order."""
+    rng = random.Random(seed)
+    batches = []
+    for index, count in enumerate(split_evenly(samples, sessions)):
+        data = session_samples(index, count, rng)
+        chunks = [data[i : i + batch_size] for i in range(0, len(data), batch_size)]
+        for number, chunk in enumerate(chunks):
+            batch = Batch(index, chunk)
+            batch.body = orjson.dumps(push_body(batch, last=number == len(chunks) - 1))
+            batches.append(batch)
+    return batches
+
+
+def push_body(batch: Batch, *, last: bool) -> dict:
+    """The request a phone sends: session metadata on every push, closed with the last one."""
+    start = SESSION_START + timedelta(hours=batch.session_index)
+    session = {
+        "session_id": session_uuid(batch.session_index),
+        "start_time": start.isoformat().replace("+00:00", "Z"),
+        "enabled_sensors": list(SENSORS),
+        "sample_rate": SAMPLE_RATE_HZ,
+        "notes": "push benchmark",
+        "is_active": not last,
+    }
+    if last:
+        end_ms = batch.samples[-1]["timestamp"]
+        end = datetime.fromtimestamp(end_ms / 1000, UTC)
+        session["end_time"] = end.isoformat().replace("+00:00", "Z")
+    return {"session": session, "sensor_data": batch.samples}
+
+
+def assign_to_clients(batches: list[Batch], clients: int) -> list[list[Batch]]:
+    """Each client owns whole sessions (round robin by session), like one phone per session
+    set: concurrent pushes then never queue on the same session's row lock."""
+    queues: list[list[Batch]] = [[] for _ in range(clients)]
+    for batch in batches:
+        queues[batch.session_index % clients].append(batch)
+    return [queue for queue in queues if queue]
+
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+def start_server(args: argparse.Namespace, workers: int, log_dir: Path) -> Server:
+    """gunicorn with the project's own config; only bind and worker count are overridden.
+    Its log goes to a file (printed if something fails) so it does not interleave with ours."""
+    port = free_port()
+    log_path = log_dir / "gunicorn.log"
+    env = server_env(args, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers))
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn_config.py", "run:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop gunicorn ourselves
+        )
+    return Server(process, port, log_path)
+
+
+def wait_healthy(server: Server, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited early:\n{server.log_tail()}")
+        try:
+            status, body = request(server.port, "GET", "/health")
+            if status == 200:
+                return body
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"/health did not answer within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM is gunicorn's graceful shutdown; SIGKILL only if it hangs."""
+    if server.process.poll() is not None:
+        return
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=35)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+
+
+# --------------------------------------------------------------------------- HTTP client
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    token: str | None = None,
+    connection: http.client.HTTPConnection | None = None,
+) -> tuple[int, dict]:
+    """One JSON request. A passed connection is reused (it reopens itself when the server
+    closes it, which gunicorn's sync workers do after every response)."""
+    conn = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        payload = response.read()
+    finally:
+        if connection is None:
+            conn.close()
+    return response.status, orjson.loads(payload) if payload else {}
+
+
+def register_user(port: int) -> str:
+    name = f"bench_{secrets.token_hex(4)}"
+    credentials = {"username": name, "email": f"{name}@example.com", "password": "bench-pass-1"}
+    status, body = request(port, "POST", "/api/auth/register", orjson.dumps(credentials))
+    if status != 201:
+        raise RuntimeError(f"register failed: {status} {body}")
+    return body["access_token"]
+
+
+@dataclass
+class ClientResult:
+    latencies: list[float] = field(default_factory=list)
+    started: float = float("inf")
+    finished: float = 0.0
+    error: str | None = None
+
+
+def check_push(batch: Batch, status: int, body: dict) -> str | None:
+    """Every sample of a fresh batch must be inserted: nothing updated, duplicated or lost."""
+    expected = len(batch.samples)
+    if status != 200:
+        return f"status {status}: {body}"
+    got = {k: body.get(k) for k in ("inserted", "updated", "duplicates", "errors")}
+    if got != {"inserted": expected, "updated": 0, "duplicates": 0, "errors": 0}:
+        return f"expected {expected} inserted, got {got}"
+    return None
+
+
+def run_client(
+    port: int, token: str, batches: list[Batch], start: threading.Barrier, result: ClientResult
+) -> None:
+    """Push this client's batches one after the other, timing each request."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    try:
+        start.wait()
+        result.started = time.perf_counter()
+        for batch in batches:
+            sent = time.perf_counter()
+            status, body = request(port, "POST", "/api/sync/push", batch.body, token, connection)
+            result.latencies.append(time.perf_counter() - sent)
+            if problem := check_push(batch, status, body):
+                result.error = problem
+                return
+        result.finished = time.perf_counter()
+    except Exception as error:  # reported by the main thread
+        result.error = repr(error)
+    finally:
+        connection.close()
+
+
+@dataclass
+class PushOutcome:
+    seconds: float
+    latencies: list[float]
+    requests: int
+
+
+def push_all(port: int, token: str, queues: list[list[Batch]]) -> PushOutcome:
+    """All clients start together; the wall clock runs from the first request sent to the
+    last response received."""
+    barrier = threading.Barrier(len(queues))
+    results = [ClientResult() for _ in queues]
+    threads = [
+        threading.Thread(target=run_client, args=(port, token, queue, barrier, result))
+        for queue, result in zip(queues, results, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    errors = [r.error for r in results if r.error]
+    if errors:
+        raise RuntimeError(f"push failed: {errors[0]}")
+    latencies = sorted(latency for r in results for latency in r.latencies)
+    seconds = max(r.finished for r in results) - min(r.started for r in results)
+    return PushOutcome(seconds, latencies, len(latencies))
+
+
+# --------------------------------------------------------------------------- COPY baseline
+
+
+def copy_text(value: str) -> str:
+    """Escape a value for COPY's text format."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def session_pks(url: str, sessions: int) -> dict[int, int]:
+    """Database ids of the pushed sessions, so the copied rows carry the same session keys."""
+    wanted = [session_uuid(i) for i in range(sessions)]
+    with closing(psycopg2.connect(libpq_url(url))) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT session_id, id FROM recording_sessions WHERE session_id = ANY(%s)", (wanted,)
+        )
+        by_uuid = dict(cursor.fetchall())
+    return {i: by_uuid[session_uuid(i)] for i in range(sessions)}
+
+
+def copy_buffer(batches: list[Batch], pks: dict[int, int]) -> io.StringIO:
+    """The same rows the push wrote, as COPY text. Built before the clock starts."""
+    stamp = datetime.now(UTC).isoformat()
+    lines = []
+    for batch in batches:
+        pk = pks[batch.session_index]
+        for sample in batch.samples:
+            data = copy_text(orjson.dumps(sample["data"]).decode())
+            lines.append(
+                f"{sample['timestamp']}\t{stamp}\t{stamp}\t{pk}\t{sample['sensor_type']}\t{data}\n"
+            )
+    return io.StringIO("".join(lines))
+
+
+def copy_rows(url: str, buffer: io.StringIO) -> float:
+    """COPY into a table with the same columns, defaults, PK and dedup index; times COPY +
+    commit only."""
+    with closing(psycopg2.connect(libpq_url(url))) as connection:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS sensor_data_copy")
+            cursor.execute("CREATE TABLE sensor_data_copy (LIKE sensor_data INCLUDING ALL)")
+        connection.commit()
+        checkpoint(url)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY sensor_data_copy ({COPY_COLUMNS}) FROM STDIN", buffer)
+        connection.commit()
+        return time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+@dataclass
+class TableSize:
+    rows: int
+    total: int
+    heap: int
+    indexes: int
+    toast: int
+
+    @property
+    def per_row(self) -> float:
+        return self.total / self.rows if self.rows else float("nan")
+
+
+def table_size(url: str, table: str) -> TableSize:
+    """Bytes on disk after `VACUUM (ANALYZE)`: it sets hint bits and builds the visibility
+    and free-space maps a table carries in steady state, so both tables are measured alike.
+    (File sizes are exact without a CHECKPOINT: PostgreSQL extends files when it allocates.)"""
+    with autocommit_connection(url) as connection, connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {table}")
+        cursor.execute(
+            f"""SELECT (SELECT count(*) FROM {table}),
+                       pg_total_relation_size(%(t)s), pg_relation_size(%(t)s),
+                       pg_indexes_size(%(t)s),
+                       pg_total_relation_size(%(t)s) - pg_relation_size(%(t)s)
+                         - pg_relation_size(%(t)s, 'fsm') - pg_relation_size(%(t)s, 'vm')
+                         - pg_indexes_size(%(t)s)""",
+            {"t": table},
+        )
+        return TableSize(*cursor.fetchone())
+
+
+def count_rows(url: str) -> int:
+    with closing(psycopg2.connect(libpq_url(url))) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sensor_data")
+        return cursor.fetchone()[0]
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (no interpolation: with few requests it reports a real one)."""
+    rank = max(1, -(-len(sorted_values) * fraction // 1))
+    return sorted_values[int(rank) - 1]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report(
+    args: argparse.Namespace,
+    pushed: PushOutcome,
+    copy_seconds: float,
+    sizes: dict[str, TableSize],
+) -> None:
+    push_rate = args.samples / pushed.seconds
+    copy_rate = args.samples / copy_seconds
+    ratio = push_rate / copy_rate
+    lat = pushed.latencies
+    ms = 1000
+    print(
+        f"push: {push_rate:,.0f} samples/s "
+        f"({args.samples:,} samples, {pushed.requests} requests, {pushed.seconds:.2f} s)"
+    )
+    print(
+        f"push latency: p50 {percentile(lat, 0.5) * ms:,.0f} ms, "
+        f"p95 {percentile(lat, 0.95) * ms:,.0f} ms, max {lat[-1] * ms:,.0f} ms"
+    )
+    print(f"copy: {copy_rate:,.0f} samples/s ({args.samples:,} rows, {copy_seconds:.2f} s)")
+    verdict = "ok" if ratio >= 0.5 else "BELOW TARGET"
+    print(f"ratio push/copy: {ratio:.2f} (target >= 0.5: {verdict})")
+    for table, size in sizes.items():
+        verdict = "ok" if size.per_row <= 250 else "ABOVE TARGET"
+        print(
+            f"bytes/sample {table}: {size.per_row:.1f} (target <= 250: {verdict}; "
+            f"heap {size.heap / size.rows:.1f}, indexes {size.indexes / size.rows:.1f}, "
+            f"toast {size.toast / size.rows:.1f}, total {size.total:,} bytes "
+            f"for {size.rows:,} rows)"
+        )
+
+
+def run(args: argparse.Namespace) -> None:
+    workers = args.workers or default_workers()
+    print(
+        f"config: samples={args.samples:,} batch={args.batch:,} clients={args.clients} "
+        f"sessions={args.sessions} gunicorn_workers={workers} cores={os.cpu_count()} "
+        f"database={database_name(args.database_url)}"
+    )
+    batches = build_batches(args.samples, args.batch, args.sessions)
+    queues = assign_to_clients(batches, args.clients)
+    if len(queues) < args.clients:
+        print(f"note: only {len(queues)} clients have work (--sessions {args.sessions})")
+
+    recreate_database(args.database_url)
+    try:
+        migrate(args)
+        with tempfile.TemporaryDirectory(prefix="push_bench_") as log_dir:
+            server = start_server(args, workers, Path(log_dir))
+            try:
+                wait_healthy(server)
+                token = register_user(server.port)
+                checkpoint(args.database_url)
+                try:
+                    pushed = push_all(server.port, token, queues)
+                except RuntimeError:
+                    print(server.log_tail(), file=sys.stderr)
+                    raise
+            finally:
+                stop_server(server)
+
+        stored = count_rows(args.database_url)
+        if stored != args.samples:
+            raise RuntimeError(f"sensor_data holds {stored:,} rows, pushed {args.samples:,}")
+        print(f"verified: all {pushed.requests} responses 200/all inserted, {stored:,} rows")
+
+        buffer = copy_buffer(batches, session_pks(args.database_url, args.sessions))
+        copy_seconds = copy_rows(args.database_url, buffer)
+        sizes = {t: table_size(args.database_url, t) for t in ("sensor_data", "sensor_data_copy")}
+        report(args, pushed, copy_seconds, sizes)
+    finally:
+        if args.keep:
+            print(f"kept database {database_name(args.database_url)}")
+        else:
+            drop_database(args.database_url)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        run(parse_args(argv))
+    except (RuntimeError, psycopg2.Error) as error:
+        print(f"push_bench: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
