@@ -86,6 +86,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="broker the server's /health checks (keeps the server off the SQLite broker file)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--gunicorn-config",
+        default="gunicorn_config.py",
+        help="for experiments: another gunicorn config (path relative to the project root)",
+    )
+    parser.add_argument(
+        "--app", default="run:app", help="for experiments: another WSGI app (module:variable)"
+    )
     args = parser.parse_args(argv)
     if min(args.samples, args.batch, args.clients, args.sessions) < 1:
         parser.error("--samples, --batch, --clients and --sessions must be positive")
@@ -298,7 +306,7 @@ def start_server(args: argparse.Namespace, workers: int, log_dir: Path) -> Serve
     env = server_env(args, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers))
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn_config.py", "run:app"],
+            [sys.executable, "-m", "gunicorn", "-c", args.gunicorn_config, args.app],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -581,6 +589,8 @@ def run(args: argparse.Namespace) -> None:
         f"sessions={args.sessions} gunicorn_workers={workers} cores={os.cpu_count()} "
         f"database={database_name(args.database_url)}"
     )
+    if (args.gunicorn_config, args.app) != ("gunicorn_config.py", "run:app"):
+        print(f"experiment: gunicorn -c {args.gunicorn_config} {args.app}")
     batches = build_batches(args.samples, args.batch, args.sessions)
     queues = assign_to_clients(batches, args.clients)
     if len(queues) < args.clients:

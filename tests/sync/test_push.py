@@ -124,7 +124,8 @@ def test_non_finite_numbers_are_a_per_sample_error(client, auth_headers):
         '{"sensor_type": "light", "timestamp": 1699876543211, "data": {"lux": 1.0}},'
         '{"sensor_type": "light", "timestamp": 1699876543212, "data": {"v": [Infinity]}},'
         '{"sensor_type": "light", "timestamp": 1699876543213, "data": {"v": 1e999}},'
-        '{"sensor_type": "light", "timestamp": 1699876543214, "data": {"v": 99999999999999999999999}}'
+        '{"sensor_type": "light", "timestamp": 1699876543214,'
+        ' "data": {"v": 9999999999999999999999}}'
         "]}"
     )
     response = client.post(
