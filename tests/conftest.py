@@ -43,6 +43,9 @@ def test_settings() -> dict:
     }
 
 
+test_settings.__test__ = False  # a helper, not a test, even when imported into a test module
+
+
 def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (TEST_DATABASE_URL)")
     skip_redis = pytest.mark.skip(reason="needs Redis (TEST_REDIS_URL)")

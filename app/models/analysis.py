@@ -1,0 +1,90 @@
+"""Stored analysis results and file uploads: the durable record of background work.
+
+Both tables also record *who owns a task*: `GET /api/tasks/<task_id>` finds the task through
+them and answers only the owner of the session or upload.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, JSONDocument, UTCDateTime, utcnow
+
+
+class SessionAnalysis(Base):
+    """One analysis result (`kind`) of one session, written by the task `task_id`.
+
+    `(task_id, kind)` is unique, so a redelivered task overwrites its own row instead of
+    adding a second one. `source_updated_at` is the session's change stamp the result
+    describes; a newer stamp means the result is stale.
+    """
+
+    __tablename__ = "session_analyses"
+    __table_args__ = (
+        Index("ix_session_analyses_task_id_kind", "task_id", "kind", unique=True),
+        Index("ix_session_analyses_session_kind", "recording_session_id", "kind", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_session_id: Mapped[int] = mapped_column(
+        ForeignKey("recording_sessions.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Upload(Base):
+    """A file of samples for one session, imported in chunks by `import_upload`.
+
+    The counters are the checkpoint: each chunk commits its samples together with the new
+    `lines_processed` and counts, so a redelivered import resumes without counting twice.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (
+        Index("ix_uploads_user_recent", "user_id", "id"),
+        Index("ix_uploads_task_id", "task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    recording_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recording_sessions.id", ondelete="SET NULL")
+    )
+    session_id: Mapped[str] = mapped_column(String(100))
+    session_meta: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(1024))
+    file_format: Mapped[str] = mapped_column(String(10))
+    compressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lines_total: Mapped[int | None] = mapped_column(BigInteger)
+    lines_processed: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_records: Mapped[int] = mapped_column(BigInteger, default=0)
+    inserted: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_details: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    file_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
