@@ -76,6 +76,15 @@ class Config:
     MAX_ERROR_DETAILS = 100
 
     UPLOAD_FOLDER = env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+
+    # Background work (app/tasks, app/analyses, app/uploads) -- see docs/celery.md.
+    ANALYSIS_ON_CLOSE = env_bool("ANALYSIS_ON_CLOSE", True)  # enqueue when a push closes
+    ANALYSIS_DELAY_SECONDS = env_int("ANALYSIS_DELAY_SECONDS", 30)  # let batches settle first
+    MAX_TASK_DELIVERIES = env_int("MAX_TASK_DELIVERIES", 3)  # then a task is given up
+    MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
+    MAX_UPLOAD_DECOMPRESSED_BYTES = env_int("MAX_UPLOAD_DECOMPRESSED_BYTES", 4 * 1024**3)
+    UPLOAD_CHUNK_SAMPLES = env_int("UPLOAD_CHUNK_SAMPLES", 5000)
+    CELERY_OVERRIDES: dict = {}  # merged last into the Celery settings (tests, tuning)
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
 
 

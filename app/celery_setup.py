@@ -1,12 +1,34 @@
-"""Celery bound to Flask the documented way: every task runs inside the app context."""
+"""Celery bound to Flask the documented way: every task runs inside the app context.
+
+The settings make tasks hard to lose: a task is acknowledged only after it finished
+(`task_acks_late`), goes back to the queue when its worker process dies
+(`task_reject_on_worker_lost`), and on Redis comes back after `visibility_timeout` when the
+whole worker vanished. That means a task may run more than once, so every task is idempotent
+and the data-heavy ones give up after `MAX_TASK_DELIVERIES` deliveries (see app/tasks/policy.py).
+"""
 
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.signals import worker_process_init
 from flask import Flask
+
+from app.tasks.schedule import BEAT_SCHEDULE
+
+TASK_MODULES = [
+    "app.tasks.maintenance",
+    "app.tasks.data_processing",
+    "app.tasks.file_cleanup",
+    "app.tasks.uploads",
+]
+
+
+def is_redis_url(url: str) -> bool:
+    return url.startswith(("redis://", "rediss://"))
 
 
 def celery_settings(config: dict) -> dict:
+    """Celery settings from the Flask config; `CELERY_OVERRIDES` is merged last."""
     broker = config["CELERY_BROKER_URL"]
     settings = {
         "broker_url": broker,
@@ -24,14 +46,21 @@ def celery_settings(config: dict) -> dict:
         "task_reject_on_worker_lost": True,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "broker_connection_retry_on_startup": True,
+        # Publishing from a request must fail fast when the broker is down.
+        "broker_connection_timeout": 1.0,
         "result_extended": True,
         "task_track_started": True,
-        "include": ["app.tasks.maintenance"],
+        "include": TASK_MODULES,
+        "beat_schedule": BEAT_SCHEDULE,
     }
-    if broker.startswith(("redis://", "rediss://")):
-        # Unacknowledged tasks come back after this long; well above the 300 s hard limit.
+    if is_redis_url(broker):
+        # Unacknowledged tasks come back after this long; well above the 300 s hard limit
+        # and the longest countdown we use.
         settings["broker_transport_options"] = {"visibility_timeout": 3600}
-    settings.update(config.get("CELERY_OVERRIDES", {}))
+        # Task events for Flower (the SQLAlchemy transport cannot broadcast them).
+        settings["worker_send_task_events"] = True
+        settings["task_send_sent_event"] = True
+    settings.update(config.get("CELERY_OVERRIDES") or {})
     return settings
 
 
@@ -45,4 +74,13 @@ def celery_init_app(app: Flask) -> Celery:
     celery.config_from_object(celery_settings(app.config))
     celery.set_default()
     app.extensions["celery"] = celery
+
+    @worker_process_init.connect(weak=False)
+    def _fresh_connections(**_kwargs) -> None:
+        # A forked pool process must not reuse database sockets opened by its parent.
+        from app.extensions import db
+
+        with app.app_context():
+            db.engine.dispose(close=False)
+
     return celery

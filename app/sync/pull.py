@@ -1,9 +1,13 @@
 """A pull: the caller's sessions changed since a watermark, streamed as one JSON document.
 
-Sessions are paged in a stable (updated_at, id) order. With `include_data`, each session's
-samples (only those changed since `last_sync_time`, when given) follow it, read through a
-server-side cursor and written out in chunks, so a page holding millions of samples never sits
-in memory.
+Sessions are paged in a stable (updated_at, id) order, by page number or — robust against
+sessions changing during the walk — by keyset cursor (`next_cursor`). A cursor carries the
+watermark of the walk's first page, and every page of the walk answers with it, so a client
+that stores the last `server_timestamp` it saw cannot skip a change made during the walk.
+
+With `include_data`, each session's samples (only those changed since `last_sync_time`, when
+given) follow it, read through a server-side cursor and written out in chunks, so a page
+holding millions of samples never sits in memory.
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, func, select, text
+from sqlalchemy import Select, and_, bindparam, func, or_, select, text
 
 from app.api.json_provider import dumps_bytes, iso_utc
 from app.database import begin_write_transaction
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import UTCDateTime, utcnow
-from app.sync.schemas import PullRequest
+from app.sync.schemas import PullCursor, PullRequest
 from app.sync.watermark import pull_watermark
 
 SAMPLE_CHUNK = 5000
@@ -29,7 +33,9 @@ SAMPLE_CHUNK = 5000
 class PullPage:
     sessions: list[tuple[int, dict]]  # (primary key, response fields)
     total: int
+    has_more: bool
     watermark: datetime
+    next_cursor: str | None
     sync_log_id: int
 
 
@@ -61,16 +67,31 @@ def _changed_sessions(user_id: int, request: PullRequest) -> Select:
 def plan_pull(user_id: int, request: PullRequest) -> PullPage:
     """Take the watermark, read one page of sessions and log the pull (committed)."""
     started_at = utcnow()
-    watermark = pull_watermark()
+    position = request.position
+    watermark = position.watermark if position else pull_watermark()
     begin_write_transaction()  # this transaction also writes the sync log
     query = _changed_sessions(user_id, request)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    sessions = list(
-        db.session.scalars(
-            query.order_by(RecordingSession.updated_at, RecordingSession.id)
-            .offset((request.page - 1) * request.page_size)
-            .limit(request.page_size)
+    ordered = query.order_by(RecordingSession.updated_at, RecordingSession.id)
+    if position:
+        ordered = ordered.where(
+            or_(
+                RecordingSession.updated_at > position.updated_at,
+                and_(
+                    RecordingSession.updated_at == position.updated_at,
+                    RecordingSession.id > position.id,
+                ),
+            )
         )
+    else:
+        ordered = ordered.offset((request.page - 1) * request.page_size)
+    sessions = list(db.session.scalars(ordered.limit(request.page_size + 1)))
+    has_more = len(sessions) > request.page_size
+    sessions = sessions[: request.page_size]
+    next_cursor = (
+        PullCursor(sessions[-1].updated_at, sessions[-1].id, watermark).encode()
+        if has_more
+        else None
     )
     log = SyncLog(
         user_id=user_id,
@@ -83,6 +104,7 @@ def plan_pull(user_id: int, request: PullRequest) -> PullPage:
             "page": request.page,
             "page_size": request.page_size,
             "include_data": request.include_data,
+            "cursor": request.cursor is not None,
             "last_sync_time": iso_utc(request.last_sync_time),
             "watermark": iso_utc(watermark),
         },
@@ -93,7 +115,7 @@ def plan_pull(user_id: int, request: PullRequest) -> PullPage:
     db.session.flush()
     page = [(session.id, session_json(session)) for session in sessions]
     db.session.commit()
-    return PullPage(page, total, watermark, log.id)
+    return PullPage(page, total, has_more, watermark, next_cursor, log.id)
 
 
 _SAMPLES_SQL = {
@@ -144,7 +166,8 @@ def stream_pull(page: PullPage, request: PullRequest) -> Iterator[bytes]:
         "page": request.page,
         "page_size": request.page_size,
         "total": page.total,
-        "has_more": request.page * request.page_size < page.total,
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
         "sync_log_id": page.sync_log_id,
     }
     yield b"]," + dumps_bytes(tail)[1:]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import orjson
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -94,17 +97,56 @@ class PushRequest(_Strict):
     sensor_data: list[Any] = Field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PullCursor:
+    """Where a keyset walk of pull pages stands, and the watermark of its first page."""
+
+    updated_at: datetime
+    id: int
+    watermark: datetime
+
+    def encode(self) -> str:
+        raw = orjson.dumps([self.updated_at.isoformat(), self.id, self.watermark.isoformat()])
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> PullCursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            updated_at, id_, watermark = orjson.loads(raw)
+            return cls(
+                _as_utc(datetime.fromisoformat(updated_at)),
+                int(id_),
+                _as_utc(datetime.fromisoformat(watermark)),
+            )
+        except (ValueError, TypeError, orjson.JSONDecodeError):
+            raise ValueError("is not a cursor returned by this server") from None
+
+
 class PullRequest(_Strict):
     last_sync_time: Timestamp | None = None
     session_ids: list[SessionId] | None = Field(default=None, max_length=1000)
     page: StrictInt = Field(default=1, ge=1, le=1_000_000)
     page_size: StrictInt = Field(default=50, ge=1, le=100)
     include_data: StrictBool = True
+    # Keyset alternative to `page`: the `next_cursor` of the previous page.
+    cursor: Annotated[str, StringConstraints(max_length=512, strict=True)] | None = None
 
     @field_validator("last_sync_time")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return _as_utc(value)
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor(cls, value: str | None) -> str | None:
+        if value is not None:
+            PullCursor.decode(value)
+        return value
+
+    @property
+    def position(self) -> PullCursor | None:
+        return PullCursor.decode(self.cursor) if self.cursor else None
 
 
 class SampleIn(TypedDict):

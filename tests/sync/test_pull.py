@@ -181,3 +181,57 @@ def test_pull_streams_the_response(client, auth_headers):
 
     body = orjson.loads(b"".join(chunks))
     assert len(body["sessions"][0]["sensor_data"]) == 12_000
+
+
+def _walk_with_cursor(client, headers, page_size, on_page=None):
+    seen, stamps, body = [], [], {"page_size": page_size, "include_data": False}
+    while True:
+        page = pull(client, headers, **body)
+        seen += [s["session_id"] for s in page["sessions"]]
+        stamps.append(page["server_timestamp"])
+        if on_page:
+            on_page(len(stamps))
+        if not page["has_more"]:
+            assert page["next_cursor"] is None
+            return seen, stamps
+        body["cursor"] = page["next_cursor"]
+
+
+def test_cursor_walk_has_no_gaps_or_repeats(client, auth_headers):
+    for i in range(12):
+        push(client, auth_headers, push_body(f"s{i:02d}"))
+    seen, stamps = _walk_with_cursor(client, auth_headers, page_size=5)
+    assert seen == [f"s{i:02d}" for i in range(12)]
+    assert len(set(stamps)) == 1  # every page answers with the first page's watermark
+
+
+def test_cursor_walk_skips_nothing_when_sessions_change_during_it(client, auth_headers):
+    for i in range(10):
+        push(client, auth_headers, push_body(f"s{i:02d}"))
+
+    def touch_an_already_seen_session(page_number):
+        if page_number == 1:
+            push(client, auth_headers, {"session": {"session_id": "s00", "notes": "moved"}})
+
+    seen, _ = _walk_with_cursor(client, auth_headers, 3, touch_an_already_seen_session)
+    assert set(seen) == {f"s{i:02d}" for i in range(10)}
+    assert seen.count("s00") == 2  # delivered again after its change, never skipped
+
+
+def test_a_change_during_a_cursor_walk_is_in_the_next_delta(client, auth_headers):
+    for i in range(4):
+        push(client, auth_headers, push_body(f"s{i}"))
+
+    def change_mid_walk(page_number):
+        if page_number == 1:
+            push(client, auth_headers, push_body("s0", data=samples(2)))
+
+    _, stamps = _walk_with_cursor(client, auth_headers, 2, change_mid_walk)
+    delta = pull(client, auth_headers, last_sync_time=stamps[-1], include_data=False)
+    assert "s0" in [s["session_id"] for s in delta["sessions"]]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "", "eyJhIjoxfQ", 42])
+def test_malformed_cursor_is_400(client, auth_headers, cursor):
+    response = client.post("/api/sync/pull", json={"cursor": cursor}, headers=auth_headers)
+    assert response.status_code == 400 and response.is_json
