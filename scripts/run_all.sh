@@ -6,10 +6,16 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PORT="${PORT:-5000}"
 
-trap 'kill 0' EXIT INT TERM
+stop() {
+	trap - EXIT INT TERM
+	kill $(jobs -p) 2>/dev/null || true
+	wait
+}
+trap stop EXIT INT TERM
 "$BIN/celery" -A celery_app.celery worker --loglevel=INFO --concurrency="${CELERY_CONCURRENCY:-2}" &
 "$BIN/celery" -A celery_app.celery beat --loglevel=INFO \
 	--schedule="instance/celerybeat-schedule" &
 echo "KooDTX sync server on http://127.0.0.1:${PORT} (health: /health)"
 "$BIN/gunicorn" -c gunicorn_config.py --bind "0.0.0.0:${PORT}" --workers "${WEB_WORKERS:-2}" run:app &
+# Whichever process ends first (or Ctrl-C) stops the other two.
 wait -n
