@@ -86,6 +86,23 @@ class Config:
     UPLOAD_CHUNK_SAMPLES = env_int("UPLOAD_CHUNK_SAMPLES", 5000)
     CELERY_OVERRIDES: dict = {}  # merged last into the Celery settings (tests, tuning)
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
+    JSON_LOGS = env_bool("JSON_LOGS", True)
+
+    # Abuse protection (Flask-Limiter). Limits use its syntax ("5 per minute; 100 per hour").
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", _redis_url() or "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage must not take the API down
+    LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "20 per minute")  # per client IP
+    LOGIN_FAILURE_RATE_LIMIT = env("LOGIN_FAILURE_RATE_LIMIT", "5 per minute")  # per username
+    REGISTER_RATE_LIMIT = env("REGISTER_RATE_LIMIT", "10 per minute")  # per client IP
+    REFRESH_RATE_LIMIT = env("REFRESH_RATE_LIMIT", "30 per minute")  # per client IP
+    PUSH_RATE_LIMIT = env("PUSH_RATE_LIMIT", "600 per minute")  # per user
+    PULL_RATE_LIMIT = env("PULL_RATE_LIMIT", "600 per minute")  # per user
+
+    # Deployment behind proxies / browsers
+    PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)  # trusted X-Forwarded-* hops; 0 = none
+    CORS_ORIGINS = env("CORS_ORIGINS", "")  # comma-separated; empty = no CORS headers
 
 
 class DevelopmentConfig(Config):

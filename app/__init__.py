@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from app.observability.logging_setup import configure_logging
 from config import Config, check_production_secrets, config_for
 
 
@@ -21,13 +21,22 @@ def create_app(
     app.config.update(overrides or {})
     check_production_secrets(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"], json_logs=app.config["JSON_LOGS"])
 
+    register_observability(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
     return app
+
+
+def register_observability(app: Flask) -> None:
+    from app.observability.metrics import init_metrics
+    from app.observability.request_id import init_request_id
+
+    init_request_id(app)
+    init_metrics(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -36,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     from app.celery_setup import celery_init_app
     from app.database import configure_engine
     from app.extensions import db, jwt, migrate
+    from app.protection import init_protection
 
     app.json = OrjsonProvider(app)
     db.init_app(app)
@@ -45,14 +55,17 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine)
     celery_init_app(app)
+    init_protection(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from app import health
+    from app.analyses.routes import bp as analyses_bp  # issue #3: analyses, tasks, stats
     from app.auth.routes import bp as auth_bp
     from app.sync.routes import bp as sync_bp
+    from app.uploads.routes import bp as uploads_bp  # issue #3: file uploads
 
-    for blueprint in (health.bp, auth_bp, sync_bp):
+    for blueprint in (health.bp, auth_bp, sync_bp, analyses_bp, uploads_bp):
         app.register_blueprint(blueprint)
 
 

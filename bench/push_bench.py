@@ -2,8 +2,8 @@
 a plain COPY of the same rows into an identical table.
 
     .venv/bin/python bench/push_bench.py [--samples 200000] [--batch 5000] [--clients 4]
-        [--sessions 8] [--workers N] [--database-url postgresql://postgres@127.0.0.1:5432/koodtx_bench]
-        [--keep]
+        [--sessions 8] [--workers N] [--keep]
+        [--database-url postgresql://postgres@127.0.0.1:5432/koodtx_bench]
 
 What it does, in order:
  1. (Re)creates the scratch database and migrates it with `flask --app run init-db`.
@@ -14,8 +14,13 @@ What it does, in order:
  3. COPYs the same rows into `sensor_data_copy (LIKE sensor_data INCLUDING ALL)`: the ceiling
     of what PostgreSQL can ingest with the same table, keys and indexes.
  4. Prints samples/s for both, their ratio, push latency percentiles and bytes on disk per
-    stored sample for both tables.
+    stored sample for both tables (after `VACUUM (ANALYZE)`, see table_size()).
  5. Stops gunicorn and drops the scratch database (unless `--keep`).
+
+The machine's CPU load is printed before the run and during the push: the server, PostgreSQL
+and the clients share the cores, so a run next to other busy processes is not comparable.
+`--gunicorn-config` and `--app` let an experiment run a patched copy of the config or the app
+without touching the project's files.
 
 Only the standard library, psycopg2 and orjson (both already app dependencies) are used.
 """
@@ -45,6 +50,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import psycopg2
+from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/koodtx_bench"
@@ -139,16 +145,17 @@ def autocommit_connection(url: str) -> Iterator[psycopg2.extensions.connection]:
 
 def recreate_database(url: str) -> None:
     """A fresh database every run, so sizes and timings do not depend on earlier runs."""
-    name = database_name(url)
+    drop_database(url)
+    name = sql.Identifier(database_name(url))
     with autocommit_connection(maintenance_url(url)) as admin, admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def drop_database(url: str) -> None:
-    name = database_name(url)
+    """FORCE ends connections a crashed earlier run may have left behind."""
+    name = sql.Identifier(database_name(url))
     with autocommit_connection(maintenance_url(url)) as admin, admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
 def server_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
@@ -188,16 +195,44 @@ def checkpoint(url: str) -> None:
         cursor.execute("CHECKPOINT")
 
 
+# --------------------------------------------------------------------------- host load
+
+
+def cpu_jiffies() -> tuple[int, int] | None:
+    """(busy, total) CPU time of the whole machine from /proc/stat; None off Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    except OSError:
+        return None
+    values = [int(value) for value in fields]  # user … steal; guest time is inside user
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def busy_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return 100 * (after[0] - before[0]) / (after[1] - before[1])
+
+
+def background_load(seconds: float = 1.0) -> float | None:
+    """How busy the machine is before we start. Server, PostgreSQL and clients need every
+    core, so figures taken while something else runs are not comparable with other runs."""
+    before = cpu_jiffies()
+    time.sleep(seconds)
+    return busy_percent(before, cpu_jiffies())
+
+
 # --------------------------------------------------------------------------- sample data
 
 
-@dataclass
+@dataclass(frozen=True)
 class Batch:
     """One push request, encoded before the clock starts."""
 
     session_index: int
     samples: list[dict]
-    body: bytes = b""
+    body: bytes
 
 
 def float32(value: float) -> float:
@@ -245,17 +280,16 @@ def build_batches(samples: int, batch_size: int, sessions: int, seed: int = 7) -
         data = session_samples(index, count, rng)
         chunks = [data[i : i + batch_size] for i in range(0, len(data), batch_size)]
         for number, chunk in enumerate(chunks):
-            batch = Batch(index, chunk)
-            batch.body = orjson.dumps(push_body(batch, last=number == len(chunks) - 1))
-            batches.append(batch)
+            body = push_body(index, chunk, last=number == len(chunks) - 1)
+            batches.append(Batch(index, chunk, orjson.dumps(body)))
     return batches
 
 
-def push_body(batch: Batch, *, last: bool) -> dict:
+def push_body(session_index: int, samples: list[dict], *, last: bool) -> dict:
     """The request a phone sends: session metadata on every push, closed with the last one."""
-    start = SESSION_START + timedelta(hours=batch.session_index)
+    start = SESSION_START + timedelta(hours=session_index)
     session = {
-        "session_id": session_uuid(batch.session_index),
+        "session_id": session_uuid(session_index),
         "start_time": start.isoformat().replace("+00:00", "Z"),
         "enabled_sensors": list(SENSORS),
         "sample_rate": SAMPLE_RATE_HZ,
@@ -263,10 +297,10 @@ def push_body(batch: Batch, *, last: bool) -> dict:
         "is_active": not last,
     }
     if last:
-        end_ms = batch.samples[-1]["timestamp"]
+        end_ms = samples[-1]["timestamp"]
         end = datetime.fromtimestamp(end_ms / 1000, UTC)
         session["end_time"] = end.isoformat().replace("+00:00", "Z")
-    return {"session": session, "sensor_data": batch.samples}
+    return {"session": session, "sensor_data": samples}
 
 
 def assign_to_clients(batches: list[Batch], clients: int) -> list[list[Batch]]:
@@ -316,15 +350,15 @@ def start_server(args: argparse.Namespace, workers: int, log_dir: Path) -> Serve
     return Server(process, port, log_path)
 
 
-def wait_healthy(server: Server, timeout: float = 60.0) -> dict:
+def wait_healthy(server: Server, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited early:\n{server.log_tail()}")
         try:
-            status, body = request(server.port, "GET", "/health")
+            status, _ = request(server.port, "GET", "/health")
             if status == 200:
-                return body
+                return
         except OSError:
             pass
         time.sleep(0.2)
@@ -427,6 +461,7 @@ class PushOutcome:
     seconds: float
     latencies: list[float]
     requests: int
+    cpu_busy: float | None  # % of all cores busy while pushing (whole machine)
 
 
 def push_all(port: int, token: str, queues: list[list[Batch]]) -> PushOutcome:
@@ -435,19 +470,21 @@ def push_all(port: int, token: str, queues: list[list[Batch]]) -> PushOutcome:
     barrier = threading.Barrier(len(queues))
     results = [ClientResult() for _ in queues]
     threads = [
-        threading.Thread(target=run_client, args=(port, token, queue, barrier, result))
+        threading.Thread(target=run_client, args=(port, token, queue, barrier, result), daemon=True)
         for queue, result in zip(queues, results, strict=True)
     ]
+    cpu_before = cpu_jiffies()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    cpu_busy = busy_percent(cpu_before, cpu_jiffies())
     errors = [r.error for r in results if r.error]
     if errors:
         raise RuntimeError(f"push failed: {errors[0]}")
     latencies = sorted(latency for r in results for latency in r.latencies)
     seconds = max(r.finished for r in results) - min(r.started for r in results)
-    return PushOutcome(seconds, latencies, len(latencies))
+    return PushOutcome(seconds, latencies, len(latencies), cpu_busy)
 
 
 # --------------------------------------------------------------------------- COPY baseline
@@ -569,6 +606,8 @@ def report(
         f"push latency: p50 {percentile(lat, 0.5) * ms:,.0f} ms, "
         f"p95 {percentile(lat, 0.95) * ms:,.0f} ms, max {lat[-1] * ms:,.0f} ms"
     )
+    if pushed.cpu_busy is not None:
+        print(f"push cpu: {pushed.cpu_busy:.0f}% of {os.cpu_count()} cores busy (whole machine)")
     print(f"copy: {copy_rate:,.0f} samples/s ({args.samples:,} rows, {copy_seconds:.2f} s)")
     verdict = "ok" if ratio >= 0.5 else "BELOW TARGET"
     print(f"ratio push/copy: {ratio:.2f} (target >= 0.5: {verdict})")
@@ -591,6 +630,10 @@ def run(args: argparse.Namespace) -> None:
     )
     if (args.gunicorn_config, args.app) != ("gunicorn_config.py", "run:app"):
         print(f"experiment: gunicorn -c {args.gunicorn_config} {args.app}")
+    idle_check = background_load()
+    if idle_check is not None:
+        warning = " - other processes are running, figures are noisy" if idle_check > 15 else ""
+        print(f"host: {idle_check:.0f}% cpu busy before the run{warning}")
     batches = build_batches(args.samples, args.batch, args.sessions)
     queues = assign_to_clients(batches, args.clients)
     if len(queues) < args.clients:

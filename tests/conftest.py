@@ -18,10 +18,12 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
-from app.extensions import db
+from app.extensions import db, limiter
 from config import normalise_database_url
 
-_TMP = Path(tempfile.mkdtemp(prefix="koodtx-tests-"))
+# One scratch directory per test run, the same even if this module is imported twice (as
+# `conftest` by pytest and as `tests.conftest` by test modules and worker processes).
+_TMP = Path(os.environ.setdefault("KOODTX_TEST_TMP", tempfile.mkdtemp(prefix="koodtx-tests-")))
 DATABASE_URL = normalise_database_url(
     os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
 )
@@ -40,6 +42,10 @@ def test_settings() -> dict:
         "UPLOAD_FOLDER": str(_TMP / "uploads"),
         "SECRET_KEY": "test-secret-key-with-at-least-32-characters",
         "JWT_SECRET_KEY": "test-jwt-secret-key-with-at-least-32-chars",
+        # Initialised (so it can be switched on), but off in every test that does not ask for
+        # it: see `clean_state` and tests/core/test_protection.py.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
 
 
@@ -93,6 +99,7 @@ def _truncate_all() -> None:
 
 @pytest.fixture(autouse=True)
 def clean_state(app):
+    limiter.enabled = False
     yield
     with app.app_context():
         db.session.remove()
@@ -136,3 +143,18 @@ def register(client):
 @pytest.fixture
 def auth_headers(register):
     return register()[1]
+
+
+# --- Background work (issue #3): settings for worker/beat processes started by tests. ---
+
+
+@pytest.fixture(scope="session")
+def process_settings() -> dict:
+    """The app's test settings, for worker and beat subprocesses (same database and broker)."""
+    return test_settings()
+
+
+@pytest.fixture
+def celery_app(app):
+    """The Celery app of the test app (publishes to the test broker)."""
+    return app.extensions["celery"]

@@ -139,7 +139,7 @@ def numeric_fields(session_pk: int) -> list[str]:
 
 
 def _empty(fields: list[str]) -> pd.DataFrame:
-    columns = {"sensor_type": pd.Series([], dtype="str"), "timestamp": pd.Series([], "int64")}
+    columns = {"sensor_type": pd.Series([], dtype="str"), "timestamp": pd.Series([], dtype="int64")}
     return pd.DataFrame(columns | {f: pd.Series([], dtype="float64") for f in fields})
 
 
@@ -212,9 +212,7 @@ def load_user_sessions(user_id: int, start: datetime, end: datetime) -> pd.DataF
             RecordingSession.start_time < end,
         )
     ).all()
-    return pd.DataFrame(
-        rows, columns=["start_time", "end_time", "data_count", "enabled_sensors"]
-    )
+    return pd.DataFrame(rows, columns=["start_time", "end_time", "data_count", "enabled_sensors"])
 
 
 def load_sensor_counts(user_id: int, start: datetime, end: datetime) -> pd.DataFrame:

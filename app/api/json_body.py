@@ -19,8 +19,7 @@ def read_json_body(*, required: bool = True) -> Any:
 
     An empty body counts as `{}` when `required` is false (endpoints whose fields are optional).
     """
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    raw = _read_body(limit)
+    raw = _body_bytes()
     if not raw.strip():
         if required:
             raise ValidationFailed("Request body is empty; a JSON object is expected")
@@ -46,6 +45,18 @@ def parse_json(raw: bytes) -> Any:
             return document
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise ValidationFailed(f"Request body is not valid JSON: {fast_error}") from None
+
+
+def _body_bytes() -> bytes:
+    """The (decompressed) body, read once per request: a rate-limit key may need it too."""
+    if "raw_body" not in g:
+        try:
+            g.raw_body = _read_body(current_app.config["MAX_CONTENT_LENGTH"])
+        except Exception as error:
+            g.raw_body = error
+    if isinstance(g.raw_body, Exception):
+        raise g.raw_body
+    return g.raw_body
 
 
 def _require_json_media_type() -> None:

@@ -9,11 +9,14 @@ from app.api.json_body import read_json_body
 from app.api.validation import parse_model
 from app.auth import service
 from app.auth.schemas import LoginIn, RegisterIn
+from app.extensions import limiter
+from app.protection import configured, login_failed, login_username
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
 
 @bp.post("/register")
+@limiter.limit(configured("REGISTER_RATE_LIMIT"))
 def register():
     user = service.register(parse_model(RegisterIn, read_json_body()))
     body = {"message": "User registered successfully", "user": service.user_json(user)}
@@ -21,6 +24,10 @@ def register():
 
 
 @bp.post("/login")
+@limiter.limit(configured("LOGIN_RATE_LIMIT"))
+@limiter.limit(
+    configured("LOGIN_FAILURE_RATE_LIMIT"), key_func=login_username, deduct_when=login_failed
+)
 def login():
     user = service.authenticate(parse_model(LoginIn, read_json_body()))
     body = {"message": "Login successful", "user": service.user_json(user)}
@@ -34,6 +41,7 @@ def me():
 
 
 @bp.post("/refresh")
+@limiter.limit(configured("REFRESH_RATE_LIMIT"))
 @jwt_required(refresh=True)
 def refresh():
     """Rotate: the presented refresh token is revoked and a new pair is returned."""

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from app.analyses.scheduling import enqueue_after_close
 from app.errors import PayloadTooLarge
 from app.extensions import db
 from app.models import SyncLog
@@ -95,5 +96,10 @@ def push(
         "sync_log_id": log.id,
         "session_data_count": session.data_count,
     }
+    # issue #3: analyse a closed session once the push is committed (never fails the push).
+    analyse = not session.is_active and bool(created or changed or counts.inserted + counts.updated)
+    session_pk = session.id
     db.session.commit()
+    if analyse:
+        enqueue_after_close(session_pk)
     return body

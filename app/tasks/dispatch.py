@@ -23,17 +23,20 @@ def send(
     task_id: str | None = None,
     countdown: float | None = None,
 ) -> str:
-    """Publish `name` once (no publish retries: a request must not hang on a dead broker)."""
+    """Publish `name` once: no connection or publish retries, so a request never hangs on a
+    dead broker (the pooled producer would retry the connection for a while)."""
     celery = current_app.extensions["celery"]
-    result = celery.send_task(
-        name,
-        args=list(args),
-        kwargs=kwargs or {},
-        task_id=task_id,
-        countdown=countdown,
-        retry=False,
-        ignore_result=True,
-    )
+    with celery.connection_for_write(transport_options={"max_retries": 0}) as connection:
+        result = celery.send_task(
+            name,
+            args=list(args),
+            kwargs=kwargs or {},
+            task_id=task_id,
+            countdown=countdown,
+            connection=connection,
+            retry=False,
+            ignore_result=True,
+        )
     return result.id
 
 

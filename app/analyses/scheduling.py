@@ -1,0 +1,86 @@
+"""When analyses run by themselves: after a push closes a session, and a periodic sweep.
+
+The push hook publishes with a delay (`ANALYSIS_DELAY_SECONDS`) and the task skips sessions
+that are up to date or still receiving batches, so a session pushed in many batches is
+analysed about once, after its last batch. The sweep finds closed sessions whose current
+state was never analysed (the broker was down, or a task was lost) and enqueues them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import uuid4
+
+from flask import current_app
+from sqlalchemy import exists, or_, select
+
+from app.analyses import store
+from app.analyses.jobs import KINDS
+from app.extensions import db
+from app.models import RecordingSession, SessionAnalysis
+from app.models.base import utcnow
+from app.tasks import dispatch
+
+ANALYZE_SESSION = "app.tasks.data_processing.analyze_session"
+SWEEP_GRACE = timedelta(minutes=5)  # longer than ANALYSIS_DELAY_SECONDS: leave it to the hook
+SWEEP_WINDOW = timedelta(days=7)  # older sessions are left alone (their data may be purged)
+LOST_AFTER = timedelta(hours=1)  # an unfinished row this old belongs to a lost task
+
+
+def enqueue_after_close(session_pk: int) -> str | None:
+    """Publish the analysis of a session a push just closed; never raises (push must succeed)."""
+    config = current_app.config
+    if not config.get("ANALYSIS_ON_CLOSE", True):
+        return None
+    return dispatch.try_send(
+        ANALYZE_SESSION,
+        [session_pk],
+        kwargs={"only_if_stale": True},
+        countdown=config.get("ANALYSIS_DELAY_SECONDS", 30),
+    )
+
+
+def sessions_to_sweep(limit: int = 100) -> list[tuple[int, datetime]]:
+    """Closed sessions whose current change stamp has no analysis, finished or in flight."""
+    now = utcnow()
+    covered = exists().where(
+        SessionAnalysis.recording_session_id == RecordingSession.id,
+        SessionAnalysis.source_updated_at >= RecordingSession.updated_at,
+        or_(
+            SessionAnalysis.status.in_([store.SUCCESS, store.FAILURE]),
+            SessionAnalysis.updated_at >= now - LOST_AFTER,
+        ),
+    )
+    query = (
+        select(RecordingSession.id, RecordingSession.updated_at)
+        .where(
+            RecordingSession.is_active.is_(False),
+            RecordingSession.updated_at < now - SWEEP_GRACE,
+            RecordingSession.updated_at >= now - SWEEP_WINDOW,
+            ~covered,
+        )
+        .order_by(RecordingSession.updated_at)
+        .limit(limit)
+    )
+    found = [(pk, stamp) for pk, stamp in db.session.execute(query)]
+    db.session.rollback()
+    return found
+
+
+def sweep(limit: int = 100) -> dict[str, int]:
+    """Enqueue the analysis of closed sessions that never got one.
+
+    Pending rows are written before publishing, so the next sweep sees the session as
+    covered even while its task still waits in the queue.
+    """
+    found = sessions_to_sweep(limit)
+    enqueued = 0
+    for pk, stamp in found:
+        task_id = str(uuid4())
+        store.create_pending(pk, KINDS, task_id, {}, stamp)
+        options = {"kwargs": {"only_if_stale": True}, "task_id": task_id}
+        if dispatch.try_send(ANALYZE_SESSION, [pk], **options) is None:
+            store.discard(task_id)
+            break  # the broker is down; the next sweep tries again
+        enqueued += 1
+    return {"found": len(found), "enqueued": enqueued}

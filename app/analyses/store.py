@@ -1,0 +1,161 @@
+"""Writing `session_analyses` rows: one row per (task id, kind), whatever the deliveries.
+
+Each function commits, so the row states are visible to the API while the task runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from app.database import is_postgres
+from app.extensions import db
+from app.models import SessionAnalysis
+from app.models.base import utcnow
+
+PENDING, STARTED, SUCCESS, FAILURE = "pending", "started", "success", "failure"
+OPEN_STATES = (PENDING, STARTED)
+# Failures worth a retry: the rows stay "started" and the task is retried (app/tasks/policy.py).
+TRANSIENT_ERRORS = (OperationalError,)
+
+
+def create_pending(
+    session_pk: int,
+    kinds: list[str],
+    task_id: str,
+    parameters: dict[str, Any],
+    source_updated_at: datetime,
+) -> None:
+    """Record, before publishing, that `task_id` will analyse the session (owner lookup)."""
+    now = utcnow()
+    db.session.add_all(
+        SessionAnalysis(
+            recording_session_id=session_pk,
+            kind=kind,
+            parameters=parameters,
+            task_id=task_id,
+            status=PENDING,
+            attempts=0,
+            source_updated_at=source_updated_at,
+            created_at=now,
+            updated_at=now,
+        )
+        for kind in kinds
+    )
+    db.session.commit()
+
+
+def mark_started(
+    session_pk: int,
+    kinds: list[str],
+    task_id: str | None,
+    parameters: dict[str, Any],
+    source_updated_at: datetime,
+) -> tuple[dict[str, int], int]:
+    """Upsert the task's rows as started and count the attempt.
+
+    Returns the row id per kind and the number of times this task id has started.
+    """
+    now = utcnow()
+    dialect = postgresql if is_postgres() else sqlite
+    ids: dict[str, int] = {}
+    attempts = 0
+    for kind in kinds:
+        values = {
+            "recording_session_id": session_pk,
+            "kind": kind,
+            "parameters": parameters,
+            "task_id": task_id,
+            "status": STARTED,
+            "attempts": 1,
+            "source_updated_at": source_updated_at,
+            "created_at": now,
+            "updated_at": now,
+        }
+        statement = dialect.insert(SessionAnalysis).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["task_id", "kind"],
+            set_={
+                "status": STARTED,
+                "attempts": SessionAnalysis.attempts + 1,
+                "source_updated_at": source_updated_at,
+                "updated_at": now,
+            },
+        ).returning(SessionAnalysis.id, SessionAnalysis.attempts)
+        row_id, row_attempts = db.session.execute(statement).one()
+        ids[kind] = row_id
+        attempts = max(attempts, row_attempts)
+    db.session.commit()
+    return ids, attempts
+
+
+def mark_succeeded(row_ids: dict[str, int], results: dict[str, dict[str, Any]]) -> None:
+    now = utcnow()
+    for kind, row_id in row_ids.items():
+        db.session.execute(
+            update(SessionAnalysis)
+            .where(SessionAnalysis.id == row_id)
+            .values(
+                status=SUCCESS, result=results[kind], error=None, updated_at=now, completed_at=now
+            )
+        )
+    db.session.commit()
+
+
+def mark_failed(row_ids: dict[str, int] | list[int], error: str) -> None:
+    ids = list(row_ids.values()) if isinstance(row_ids, dict) else list(row_ids)
+    now = utcnow()
+    db.session.rollback()
+    db.session.execute(
+        update(SessionAnalysis)
+        .where(SessionAnalysis.id.in_(ids))
+        .values(status=FAILURE, error=error[:2000], updated_at=now, completed_at=now)
+    )
+    db.session.commit()
+
+
+def has_current_result(session_pk: int, stamp: datetime, kinds: list[str]) -> bool:
+    """Whether every kind already has a successful result of the session as of `stamp`."""
+    done = db.session.scalars(
+        select(SessionAnalysis.kind)
+        .where(
+            SessionAnalysis.recording_session_id == session_pk,
+            SessionAnalysis.kind.in_(kinds),
+            SessionAnalysis.status == SUCCESS,
+            SessionAnalysis.source_updated_at >= stamp,
+        )
+        .distinct()
+    ).all()
+    return set(kinds) <= set(done)
+
+
+def finished_results(task_id: str, kinds: list[str]) -> dict[str, dict[str, Any]] | None:
+    """The stored results of `task_id` when every kind of it succeeded, else None."""
+    rows = task_rows(task_id)
+    results = {row.kind: row.result for row in rows if row.status == SUCCESS}
+    return results if rows and set(kinds) <= set(results) else None
+
+
+def task_rows(task_id: str) -> list[SessionAnalysis]:
+    return list(
+        db.session.scalars(
+            select(SessionAnalysis)
+            .where(SessionAnalysis.task_id == task_id)
+            .order_by(SessionAnalysis.kind)
+        )
+    )
+
+
+def discard(task_id: str) -> None:
+    """Drop the still-pending rows of a task that will not run (skipped, or never sent)."""
+    db.session.rollback()
+    db.session.execute(
+        delete(SessionAnalysis).where(
+            SessionAnalysis.task_id == task_id, SessionAnalysis.status == PENDING
+        )
+    )
+    db.session.commit()

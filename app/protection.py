@@ -1,0 +1,73 @@
+"""Rate limits, proxy headers, CORS and security headers.
+
+Every limit is a configuration value read from the environment (see config.py), so operators
+and load tests can raise them or switch them off with `RATELIMIT_ENABLED=false`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_cors import CORS
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.api.json_body import read_json_body
+from app.extensions import limiter
+
+_API_CSP = "default-src 'none'; frame-ancestors 'none'"
+_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'"
+)
+
+
+def configured(name: str):
+    """A limit string read from the app's config at request time."""
+    return lambda: current_app.config[name]
+
+
+def user_or_ip() -> str:
+    """Rate-limit key: the signed-in user, or the client address without a valid token."""
+    try:
+        verify_jwt_in_request(optional=True)
+        identity = get_jwt_identity()
+    except Exception:  # an invalid token is answered by the view itself (401)
+        identity = None
+    return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
+
+
+def login_username() -> str:
+    """Rate-limit key for failed logins: the username tried, case-folded."""
+    try:
+        body = read_json_body()
+        username = body.get("username") if isinstance(body, dict) else None
+    except Exception:
+        username = None
+    return f"login:{str(username).strip().lower()[:255]}" if username else get_remote_address()
+
+
+def login_failed(response) -> bool:
+    return response.status_code == 401
+
+
+def init_protection(app: Flask) -> None:
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    limiter.init_app(app)
+    origins = [o.strip() for o in app.config["CORS_ORIGINS"].split(",") if o.strip()]
+    if origins:
+        CORS(app, origins=origins, expose_headers=["X-Request-ID", "Retry-After"])
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        is_page = response.mimetype == "text/html"
+        headers.setdefault("Content-Security-Policy", _PAGE_CSP if is_page else _API_CSP)
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
