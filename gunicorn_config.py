@@ -32,3 +32,11 @@ def post_fork(server, worker):
 
     with server.app.wsgi().app_context():
         db.engine.dispose(close=False)
+
+
+def child_exit(server, worker):
+    """Multiprocess metrics: drop the live gauges of a worker that is gone."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

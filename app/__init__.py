@@ -61,11 +61,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app import health
     from app.analyses.routes import bp as analyses_bp  # issue #3: analyses, tasks, stats
+    from app.api.docs import bp as docs_bp
     from app.auth.routes import bp as auth_bp
     from app.sync.routes import bp as sync_bp
     from app.uploads.routes import bp as uploads_bp  # issue #3: file uploads
 
-    for blueprint in (health.bp, auth_bp, sync_bp, analyses_bp, uploads_bp):
+    for blueprint in (health.bp, auth_bp, sync_bp, analyses_bp, uploads_bp, docs_bp):
         app.register_blueprint(blueprint)
 
 

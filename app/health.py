@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Literal
 
 import redis
 from flask import Blueprint, current_app, jsonify
 from kombu import Connection
+from pydantic import BaseModel
 from sqlalchemy import text
 
+from app.api.openapi import operation
 from app.extensions import db
 from app.models.base import utcnow
 
@@ -43,7 +47,22 @@ def broker_ok(url: str) -> bool:
         return False
 
 
+class HealthOut(BaseModel):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    database: Literal["ok", "unavailable"]
+    broker: Literal["ok", "unavailable"]
+    redis: Literal["ok", "unavailable"] | None = None
+    database_backend: str
+    timestamp: datetime
+
+
 @bp.get("/health")
+@operation(
+    "Liveness and dependencies: 503 when the database is down, degraded without the broker",
+    tags=["operations"],
+    auth=False,
+    responses={200: HealthOut, 503: HealthOut},
+)
 def health():
     database = _database_ok()
     broker = broker_ok(current_app.config["CELERY_BROKER_URL"])

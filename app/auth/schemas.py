@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
@@ -26,3 +27,30 @@ class LoginIn(BaseModel):
 
     username: Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128, strict=True)]
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    email: str
+    device_id: str | None
+    is_active: bool
+    created_at: datetime
+
+
+class MeOut(BaseModel):
+    user: UserOut
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+
+
+class AuthOut(TokensOut):
+    message: str
+    user: UserOut
+
+
+class MessageOut(BaseModel):
+    message: str

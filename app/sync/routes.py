@@ -6,6 +6,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
 from app.api.json_body import read_json_body
+from app.api.openapi import operation
+from app.api.schemas import ErrorOut
 from app.api.validation import parse_model
 from app.extensions import limiter
 from app.observability.metrics import record_pull, record_push
@@ -13,7 +15,26 @@ from app.protection import configured, user_or_ip
 from app.sync import status as sync_status
 from app.sync.pull import plan_pull, stream_pull
 from app.sync.push import PushLimits, push
-from app.sync.schemas import PullRequest, PushRequest
+from app.sync.schemas import PullOut, PullRequest, PushOut, PushRequest, StatusOut
+
+PUSH_EXAMPLE = {
+    "session": {
+        "session_id": "6f1c2a9e-0b7d-4f5e-9a51-1d2c3b4a5f60",
+        "start_time": "2025-11-13T00:00:00Z",
+        "end_time": "2025-11-13T01:00:00Z",
+        "enabled_sensors": ["accelerometer", "gps"],
+        "sample_rate": 100,
+        "notes": "Morning workout",
+        "is_active": False,
+    },
+    "sensor_data": [
+        {
+            "sensor_type": "accelerometer",
+            "timestamp": 1699876543210,
+            "data": {"x": 0.1, "y": 0.2, "z": 9.8},
+        }
+    ],
+}
 
 bp = Blueprint("sync", __name__, url_prefix="/api/sync")
 
@@ -23,6 +44,23 @@ def _user_id() -> int:
 
 
 @bp.post("/push")
+@operation(
+    "Push a session and a batch of samples",
+    tags=["sync"],
+    description="Samples are de-duplicated by (session, sensor_type, timestamp); changed data "
+    "replaces stored data (last write wins); invalid samples are skipped and reported. "
+    "The body may be gzip- or deflate-compressed (Content-Encoding).",
+    body=PushRequest,
+    body_example=PUSH_EXAMPLE,
+    responses={
+        200: PushOut,
+        400: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        429: ErrorOut,
+        503: ErrorOut,
+    },
+)
 @limiter.limit(configured("PUSH_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
 def push_route():
@@ -43,6 +81,26 @@ def push_route():
 
 
 @bp.post("/pull")
+@operation(
+    "Pull sessions changed since the last sync (streamed)",
+    tags=["sync"],
+    body=PullRequest,
+    body_required=False,
+    body_example={
+        "last_sync_time": "2025-11-13T00:00:00Z",
+        "page": 1,
+        "page_size": 50,
+        "include_data": True,
+    },
+    responses={
+        200: PullOut,
+        400: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        429: ErrorOut,
+        503: ErrorOut,
+    },
+)
 @limiter.limit(configured("PULL_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
 def pull_route():
@@ -53,6 +111,7 @@ def pull_route():
 
 
 @bp.get("/status")
+@operation("Sync overview of the signed-in user", tags=["sync"], responses={200: StatusOut})
 @jwt_required()
 def status_route():
     return jsonify(sync_status.summary(_user_id()))

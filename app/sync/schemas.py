@@ -94,7 +94,14 @@ class SessionIn(_Strict):
 
 class PushRequest(_Strict):
     session: SessionIn
-    sensor_data: list[Any] = Field(default_factory=list)
+    # Each item is checked on its own (see `split_samples`): invalid samples are skipped and
+    # reported, so the envelope accepts any list.
+    sensor_data: list[Any] = Field(
+        default_factory=list,
+        description="Samples `{sensor_type: [a-z0-9_]{1,50}, timestamp: ms since epoch (int), "
+        "data: object}`; invalid ones are skipped and reported in `error_details`. At most "
+        "MAX_SAMPLES_PER_PUSH (default 50,000).",
+    )
 
 
 @dataclass(frozen=True)
@@ -203,3 +210,81 @@ def _storable(value: Any) -> bool:
     if isinstance(value, list):
         return all(_storable(v) for v in value)
     return True
+
+
+# Response models (documentation and schema checks; the routes build plain dicts).
+
+
+class SampleOut(BaseModel):
+    sensor_type: str
+    timestamp: int
+    data: dict[str, Any]
+
+
+class SampleErrorOut(BaseModel):
+    index: int
+    error: str
+
+
+class PushOut(BaseModel):
+    message: str
+    session_id: str
+    total_records: int
+    inserted: int
+    updated: int
+    duplicates: int
+    errors: int
+    error_details: list[SampleErrorOut]
+    sync_log_id: int
+    session_data_count: int
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    start_time: datetime
+    end_time: datetime | None
+    is_active: bool
+    enabled_sensors: list[str]
+    sample_rate: float | None
+    data_count: int
+    notes: str | None
+    is_uploaded: bool
+    created_at: datetime
+    updated_at: datetime
+    sensor_data: list[SampleOut] | None = Field(
+        default=None, description="Present unless include_data is false"
+    )
+
+
+class PullOut(BaseModel):
+    sessions: list[SessionOut]
+    server_timestamp: datetime
+    page: int
+    page_size: int
+    total: int
+    has_more: bool
+    next_cursor: str | None
+    sync_log_id: int
+
+
+class SyncLogOut(BaseModel):
+    id: int
+    sync_type: str
+    status: str
+    records_count: int
+    duplicates_count: int
+    errors_count: int
+    error_message: str | None
+    details: dict[str, Any]
+    started_at: datetime
+    completed_at: datetime | None
+
+
+class StatusOut(BaseModel):
+    total_sessions: int
+    active_sessions: int
+    uploaded_sessions: int
+    total_records: int
+    last_push_at: datetime | None
+    last_pull_at: datetime | None
+    recent_syncs: list[SyncLogOut]

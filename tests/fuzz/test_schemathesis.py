@@ -1,0 +1,84 @@
+"""Schemathesis against the running server and its own OpenAPI document: every documented
+operation, positive and negative data, authenticated, with the checks the contract needs."""
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.server import ROOT, gunicorn
+
+pytestmark = pytest.mark.slow
+
+SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",
+        "ignored_auth",
+    ]
+)
+ARTIFACTS = ROOT / "artifacts"
+
+
+def _register(base: str, username: str, password: str) -> None:
+    body = json.dumps(
+        {"username": username, "email": f"{username}@example.com", "password": password}
+    ).encode()
+    request = urllib.request.Request(
+        base + "/api/auth/register", data=body, headers={"Content-Type": "application/json"}
+    )
+    urllib.request.urlopen(request, timeout=10).read()
+
+
+def test_schemathesis_finds_no_failures(tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with gunicorn(workers=2, log=tmp_path / "server.log") as base:
+        _register(base, "fuzzer", "fuzz-password-1")
+        result = subprocess.run(
+            [
+                SCHEMATHESIS,
+                "run",
+                base + "/api/openapi.json",
+                "--checks",
+                CHECKS,
+                "--mode",
+                "all",
+                "--max-examples",
+                os.environ.get("FUZZ_MAX_EXAMPLES", "60"),
+                "--seed",
+                "20251113",
+                "--workers",
+                "2",
+                "--request-timeout",
+                "30",
+                "--no-color",
+                "--report",
+                "junit",
+                "--report-junit-path",
+                str(ARTIFACTS / f"schemathesis-{tmp_path.name}.xml"),
+            ],
+            cwd=ROOT,
+            env=os.environ
+            | {
+                "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks",
+                "PYTHONPATH": str(ROOT),
+                "FUZZ_BASE_URL": base,
+                "FUZZ_USERNAME": "fuzzer",
+                "FUZZ_PASSWORD": "fuzz-password-1",
+            },
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    output = result.stdout + result.stderr
+    (ARTIFACTS / "schemathesis-output.txt").write_text(output)
+    assert result.returncode == 0, output[-8000:]
+    assert "No issues found" in output or "passed" in output.lower(), output[-3000:]

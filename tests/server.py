@@ -1,0 +1,92 @@
+"""Running the real server (gunicorn with gunicorn_config.py and run:app) for a test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import test_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_environment(**extra: str) -> dict[str, str]:
+    """The environment that points run:app at the test database and broker."""
+    settings = test_settings()
+    env = {
+        "APP_ENV": "development",
+        "DATABASE_URL": settings["SQLALCHEMY_DATABASE_URI"],
+        "CELERY_BROKER_URL": settings["CELERY_BROKER_URL"],
+        "CELERY_RESULT_BACKEND": settings["CELERY_RESULT_BACKEND"],
+        "UPLOAD_FOLDER": settings["UPLOAD_FOLDER"],
+        "SECRET_KEY": settings["SECRET_KEY"],
+        "JWT_SECRET_KEY": settings["JWT_SECRET_KEY"],
+        "RATELIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    if settings["REDIS_URL"]:
+        env["REDIS_URL"] = settings["REDIS_URL"]
+    return os.environ | env | extra
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not answer /health in time")
+
+
+@contextmanager
+def gunicorn(workers: int = 2, log: Path | None = None, **env: str):
+    """Yield the base URL of gunicorn serving run:app; stop it gracefully afterwards."""
+    port = free_port()
+    out = open(log, "wb") if log else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [
+            GUNICORN,
+            "-c",
+            "gunicorn_config.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "run:app",
+        ],
+        cwd=ROOT,
+        env=server_environment(**env),
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log:
+            out.close()
