@@ -53,6 +53,7 @@ def init_metrics(app: Flask) -> None:
     global _MULTIPROCESS_METRICS
     options = {"group_by": "endpoint", "defaults_prefix": "koodtx"}
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
         exporter = GunicornInternalPrometheusMetrics(app, **options)
         if _MULTIPROCESS_METRICS is None:  # values live in files; one set per process
             _MULTIPROCESS_METRICS = _sync_metrics(None)
