@@ -120,7 +120,7 @@ def build_spec(app: Flask) -> dict:
             entry: dict[str, Any] = {
                 "summary": op.summary,
                 "tags": op.tags,
-                "operationId": f"{rule.endpoint}.{method.lower()}",
+                "operationId": f"{rule.endpoint.replace('.', '_')}_{method.lower()}",
                 "parameters": _parameters(op, path_args, defs),
                 "responses": _responses(op, defs),
             }
