@@ -1,6 +1,7 @@
 """gunicorn settings: `gunicorn -c gunicorn_config.py run:app`. Every value can be overridden
 from the environment (GUNICORN_*), so the same file serves a laptop and a server."""
 
+import gc
 import multiprocessing
 import os
 
@@ -26,10 +27,18 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 
+def pre_fork(server, worker):
+    """Move the preloaded app's objects out of the garbage collector's sight: a 5,000-sample
+    push allocates enough to trigger full collections, which would rescan them every time
+    (measured: half of a push's CPU time before this)."""
+    gc.freeze()
+
+
 def post_fork(server, worker):
     """Connections must not be shared across forked workers (preload_app opens the pool)."""
     from app.extensions import db
 
+    gc.set_threshold(50_000, 20, 100)  # fewer collections during large batches
     with server.app.wsgi().app_context():
         db.engine.dispose(close=False)
 

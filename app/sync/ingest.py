@@ -25,9 +25,9 @@ class UpsertCounts:
 _PG_UPSERT = text(
     """
     WITH incoming AS (
-        SELECT r.sensor_type, r.timestamp, r.data
+        SELECT r.sensor_type, r.timestamp, CAST(r.data AS jsonb) AS data
         FROM json_to_recordset(CAST(:batch AS json)) AS r(sensor_type text, timestamp bigint,
-                                                           data jsonb)
+                                                           data json)
         ORDER BY r.sensor_type, r.timestamp
     ), written AS (
         INSERT INTO sensor_data
