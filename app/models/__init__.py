@@ -2,7 +2,7 @@
 
 from app.models.analysis import SessionAnalysis, Upload
 from app.models.base import Base
-from app.models.recording import RecordingSession, SensorData, SyncLog
+from app.models.recording import RecordingSession, SensorData, SensorType, SyncLog
 from app.models.user import RevokedToken, User
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "RecordingSession",
     "RevokedToken",
     "SensorData",
+    "SensorType",
     "SessionAnalysis",
     "SyncLog",
     "Upload",

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, text
 
 from app.extensions import db
 from app.models.base import UTCDateTime
+from app.sync.sensor_types import ensure_sensor_types
 
 
 @dataclass(frozen=True)
@@ -25,15 +26,16 @@ class UpsertCounts:
 _PG_UPSERT = text(
     """
     WITH incoming AS (
-        SELECT r.sensor_type, r.timestamp, CAST(r.data AS jsonb) AS data
+        SELECT t.id AS sensor_type_id, r.timestamp, CAST(r.data AS jsonb) AS data
         FROM json_to_recordset(CAST(:batch AS json)) AS r(sensor_type text, timestamp bigint,
                                                            data json)
-        ORDER BY r.sensor_type, r.timestamp
+        JOIN sensor_types AS t ON t.name = r.sensor_type
+        ORDER BY t.id, r.timestamp
     ), written AS (
         INSERT INTO sensor_data
-            (timestamp, created_at, updated_at, recording_session_id, sensor_type, data)
-        SELECT timestamp, :stamp, :stamp, :session, sensor_type, data FROM incoming
-        ON CONFLICT (recording_session_id, sensor_type, timestamp) DO UPDATE
+            (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
+        SELECT timestamp, :stamp, :stamp, :session, sensor_type_id, data FROM incoming
+        ON CONFLICT (recording_session_id, sensor_type_id, timestamp) DO UPDATE
             SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
             WHERE sensor_data.data IS DISTINCT FROM EXCLUDED.data
         RETURNING xmax = 0 AS inserted
@@ -43,10 +45,11 @@ _PG_UPSERT = text(
 ).bindparams(bindparam("stamp", type_=UTCDateTime()))
 
 _SQLITE_INCOMING = """
-    SELECT json_extract(value, '$.sensor_type') AS sensor_type,
+    SELECT t.id AS sensor_type_id,
            json_extract(value, '$.timestamp') AS ts,
            json_extract(value, '$.data') AS data
     FROM json_each(:batch)
+    JOIN sensor_types AS t ON t.name = json_extract(value, '$.sensor_type')
 """
 
 _SQLITE_UPDATE = text(
@@ -54,7 +57,7 @@ _SQLITE_UPDATE = text(
     UPDATE sensor_data SET data = incoming.data, updated_at = :stamp
     FROM ({_SQLITE_INCOMING}) AS incoming
     WHERE sensor_data.recording_session_id = :session
-      AND sensor_data.sensor_type = incoming.sensor_type
+      AND sensor_data.sensor_type_id = incoming.sensor_type_id
       AND sensor_data.timestamp = incoming.ts
       AND sensor_data.data IS NOT incoming.data
     """
@@ -63,11 +66,11 @@ _SQLITE_UPDATE = text(
 _SQLITE_INSERT = text(
     f"""
     INSERT INTO sensor_data
-        (timestamp, created_at, updated_at, recording_session_id, sensor_type, data)
-    SELECT ts, :stamp, :stamp, :session, sensor_type, data
+        (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
+    SELECT ts, :stamp, :stamp, :session, sensor_type_id, data
     FROM ({_SQLITE_INCOMING}) WHERE true
-    ORDER BY sensor_type, ts
-    ON CONFLICT (recording_session_id, sensor_type, timestamp) DO NOTHING
+    ORDER BY sensor_type_id, ts
+    ON CONFLICT (recording_session_id, sensor_type_id, timestamp) DO NOTHING
     """
 ).bindparams(bindparam("stamp", type_=UTCDateTime()))
 
@@ -80,6 +83,7 @@ def upsert_samples(session_pk: int, samples: list[dict], stamp: datetime) -> Ups
     """
     if not samples:
         return UpsertCounts(0, 0)
+    ensure_sensor_types({sample["sensor_type"] for sample in samples})
     # Sorted keys make SQLite's text comparison of `data` a comparison of content.
     batch = orjson.dumps(samples, option=orjson.OPT_SORT_KEYS).decode()
     params = {"batch": batch, "stamp": stamp, "session": session_pk}

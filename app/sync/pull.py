@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import UTCDateTime, utcnow
 from app.sync.schemas import PullCursor, PullRequest
+from app.sync.sensor_types import session_sensor_types
 from app.sync.watermark import pull_watermark
 
 SAMPLE_CHUNK = 5000
@@ -119,24 +120,30 @@ def plan_pull(user_id: int, request: PullRequest) -> PullPage:
 
 
 _SAMPLES_SQL = {
-    "postgresql": "SELECT sensor_type, timestamp, data::text FROM sensor_data",
-    "sqlite": "SELECT sensor_type, timestamp, data FROM sensor_data",
+    "postgresql": "SELECT timestamp, data::text FROM sensor_data",
+    "sqlite": "SELECT timestamp, data FROM sensor_data",
 }
 
 
-def _sample_rows(session_pk: int, since: datetime | None) -> Iterator[list[tuple]]:
-    sql = _SAMPLES_SQL[db.engine.dialect.name] + " WHERE recording_session_id = :session"
-    params: dict = {"session": session_pk}
+def _sample_rows(session_pk: int, since: datetime | None) -> Iterator[tuple[str, list[tuple]]]:
+    """`(sensor_type, rows of (timestamp, data text))` in (sensor_type, timestamp) order: one
+    index range scan per sensor type, so nothing is sorted."""
+    sql = (
+        _SAMPLES_SQL[db.engine.dialect.name]
+        + " WHERE recording_session_id = :session AND sensor_type_id = :type"
+    )
     if since is not None:
         sql += " AND updated_at >= :since"
-        params["since"] = since
-    statement = text(sql + " ORDER BY sensor_type, timestamp")
+    statement = text(sql + " ORDER BY timestamp")
     if since is not None:
         statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
     connection = db.session.connection().execution_options(
         stream_results=True, yield_per=SAMPLE_CHUNK
     )
-    yield from connection.execute(statement, params).partitions()
+    for type_id, name in session_sensor_types(session_pk):
+        params = {"session": session_pk, "type": type_id, "since": since}
+        for rows in connection.execute(statement, params).partitions():
+            yield name, rows
 
 
 def stream_pull(page: PullPage, request: PullRequest) -> Iterator[bytes]:
@@ -151,11 +158,9 @@ def stream_pull(page: PullPage, request: PullRequest) -> Iterator[bytes]:
             continue
         yield head[:-1] + b',"sensor_data":['
         first = True
-        for rows in _sample_rows(session_pk, request.last_sync_time):
-            parts = [
-                f'{{"sensor_type":"{sensor_type}","timestamp":{timestamp},"data":{data}}}'
-                for sensor_type, timestamp, data in rows
-            ]
+        for sensor_type, rows in _sample_rows(session_pk, request.last_sync_time):
+            prefix = f'{{"sensor_type":"{sensor_type}","timestamp":'
+            parts = [f'{prefix}{timestamp},"data":{data}}}' for timestamp, data in rows]
             chunk = ",".join(parts).encode()
             yield chunk if first else b"," + chunk
             first = False

@@ -1,4 +1,4 @@
-"""Initial schema: users, recording sessions, sensor data, sync logs, revoked tokens.
+"""Initial schema: users, recording sessions, sensor types and data, sync logs, revoked tokens.
 
 Revision ID: 0001
 Revises: 
@@ -60,17 +60,24 @@ def upgrade():
     with op.batch_alter_table('recording_sessions', schema=None) as batch_op:
         batch_op.create_index('ix_recording_sessions_user_changes', ['user_id', 'updated_at', 'id'], unique=False)
 
+    op.create_table('sensor_types',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sensor_types')),
+    sa.UniqueConstraint('name', name=op.f('uq_sensor_types_name'))
+    )
     op.create_table('sensor_data',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('timestamp', sa.BigInteger(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('recording_session_id', sa.Integer(), nullable=False),
-    sa.Column('sensor_type', sa.String(length=50), nullable=False),
+    sa.Column('sensor_type_id', sa.Integer(), nullable=False),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.ForeignKeyConstraint(['recording_session_id'], ['recording_sessions.id'], name=op.f('fk_sensor_data_recording_session_id_recording_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sensor_data')),
-    sa.UniqueConstraint('recording_session_id', 'sensor_type', 'timestamp', name=op.f('uq_sensor_data_recording_session_id_sensor_type_timestamp'))
+    sa.ForeignKeyConstraint(['sensor_type_id'], ['sensor_types.id'], name=op.f('fk_sensor_data_sensor_type_id_sensor_types')),
+    sa.UniqueConstraint('recording_session_id', 'sensor_type_id', 'timestamp', name=op.f('uq_sensor_data_recording_session_id_sensor_type_id_timestamp'))
     )
     op.create_table('sync_logs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -100,6 +107,7 @@ def downgrade():
 
     op.drop_table('sync_logs')
     op.drop_table('sensor_data')
+    op.drop_table('sensor_types')
     with op.batch_alter_table('recording_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_recording_sessions_user_changes')
 

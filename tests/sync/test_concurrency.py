@@ -8,7 +8,7 @@ import psycopg2
 import pytest
 
 from app.extensions import db
-from app.models import RecordingSession, SensorData
+from app.models import RecordingSession, SensorData, SensorType
 from tests.conftest import DATABASE_URL
 from tests.factories import BASE_TS, push_body, samples
 from tests.sync.helpers import pull, push
@@ -35,7 +35,9 @@ def test_concurrent_overlapping_pushes_store_exactly_the_union(app, auth_headers
     assert sum(body["inserted"] for _, body in results) == len(union)
     assert all(b["inserted"] + b["duplicates"] == 400 and not b["updated"] for _, b in results)
     with app.app_context():
-        stored = set(db.session.execute(db.select(SensorData.sensor_type, SensorData.timestamp)))
+        stored = set(
+            db.session.execute(db.select(SensorType.name, SensorData.timestamp).join(SensorType))
+        )
         session = db.session.scalar(db.select(RecordingSession))
     assert stored == union
     assert session.data_count == len(union)

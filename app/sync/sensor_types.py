@@ -1,0 +1,60 @@
+"""Sensor type names ↔ ids (see `SensorType` for why samples store an id)."""
+
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import text
+
+from app.extensions import db
+
+# Insert only names not yet known: an id is never spent on a name that already exists.
+_ADD_MISSING = text(
+    """
+    INSERT INTO sensor_types (name)
+    SELECT DISTINCT incoming.value FROM json_each(:names) AS incoming
+    WHERE NOT EXISTS (SELECT 1 FROM sensor_types WHERE name = incoming.value)
+    ON CONFLICT (name) DO NOTHING
+    """
+)
+_ADD_MISSING_PG = text(
+    """
+    INSERT INTO sensor_types (name)
+    SELECT DISTINCT incoming.name FROM unnest(CAST(:names AS text[])) AS incoming(name)
+    WHERE NOT EXISTS (SELECT 1 FROM sensor_types WHERE sensor_types.name = incoming.name)
+    ORDER BY incoming.name  -- one order for every writer: no deadlock between two new names
+    ON CONFLICT (name) DO NOTHING
+    """
+)
+
+# The distinct types of one session, walking the dedup index (one probe per type) instead of
+# reading every sample.
+_SESSION_TYPES = text(
+    """
+    WITH RECURSIVE present(id) AS (
+        SELECT min(sensor_type_id) FROM sensor_data WHERE recording_session_id = :session
+        UNION ALL
+        SELECT (SELECT min(sensor_type_id) FROM sensor_data
+                WHERE recording_session_id = :session AND sensor_type_id > present.id)
+        FROM present WHERE present.id IS NOT NULL
+    )
+    SELECT sensor_types.id, sensor_types.name
+    FROM present JOIN sensor_types ON sensor_types.id = present.id
+    ORDER BY sensor_types.name
+    """
+)
+
+
+def ensure_sensor_types(names: set[str]) -> None:
+    """Make sure every name has an id (in the caller's transaction)."""
+    if not names:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ADD_MISSING_PG, {"names": sorted(names)})
+    else:
+        connection.execute(_ADD_MISSING, {"names": orjson.dumps(sorted(names)).decode()})
+
+
+def session_sensor_types(session_pk: int) -> list[tuple[int, str]]:
+    """`(id, name)` of the sensor types a session holds samples of, ordered by name."""
+    return [tuple(row) for row in db.session.execute(_SESSION_TYPES, {"session": session_pk})]
