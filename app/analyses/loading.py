@@ -25,49 +25,36 @@ from sqlalchemy import func, select, text
 from app.analysis.signals import RESERVED_COLUMNS
 from app.database import is_postgres
 from app.extensions import db
-from app.models import RecordingSession, SensorData
+from app.models import RecordingSession, SensorData, SensorType
+from app.sync.sensor_types import session_sensor_types
 
 KEY_SAMPLE = 50
 
 _PG_NUMERIC_KEYS = text(
     """
-    WITH RECURSIVE types AS (
-        (SELECT sensor_type FROM sensor_data
-         WHERE recording_session_id = :session ORDER BY sensor_type LIMIT 1)
-        UNION ALL
-        SELECT (SELECT d.sensor_type FROM sensor_data d
-                WHERE d.recording_session_id = :session AND d.sensor_type > types.sensor_type
-                ORDER BY d.sensor_type LIMIT 1)
-        FROM types WHERE types.sensor_type IS NOT NULL
-    )
     SELECT DISTINCT kv.key
-    FROM types
-    CROSS JOIN LATERAL (
+    FROM (
         (SELECT data FROM sensor_data
-         WHERE recording_session_id = :session AND sensor_type = types.sensor_type
-         ORDER BY timestamp LIMIT :n)
+         WHERE recording_session_id = :s AND sensor_type_id = :t ORDER BY timestamp LIMIT :n)
         UNION ALL
         (SELECT data FROM sensor_data
-         WHERE recording_session_id = :session AND sensor_type = types.sensor_type
+         WHERE recording_session_id = :s AND sensor_type_id = :t
          ORDER BY timestamp DESC LIMIT :n)
     ) AS picked
     CROSS JOIN LATERAL jsonb_each(picked.data) AS kv
-    WHERE types.sensor_type IS NOT NULL AND jsonb_typeof(kv.value) = 'number'
-    ORDER BY kv.key
+    WHERE jsonb_typeof(kv.value) = 'number'
     """
 )
-
-_SQLITE_TYPES = text("SELECT DISTINCT sensor_type FROM sensor_data WHERE recording_session_id = :s")
 
 _SQLITE_NUMERIC_KEYS = text(
     """
     SELECT DISTINCT j.key FROM (
         SELECT data FROM (SELECT data FROM sensor_data
-                          WHERE recording_session_id = :s AND sensor_type = :t
+                          WHERE recording_session_id = :s AND sensor_type_id = :t
                           ORDER BY timestamp LIMIT :n)
         UNION ALL
         SELECT data FROM (SELECT data FROM sensor_data
-                          WHERE recording_session_id = :s AND sensor_type = :t
+                          WHERE recording_session_id = :s AND sensor_type_id = :t
                           ORDER BY timestamp DESC LIMIT :n)
     ) AS picked, json_each(picked.data) AS j
     WHERE j.type IN ('integer', 'real')
@@ -127,14 +114,11 @@ def _usable(key: str) -> bool:
 def numeric_fields(session_pk: int) -> list[str]:
     """Names of the numeric data fields of a session, from a small sample of each sensor."""
     connection = db.session.connection()
-    if is_postgres():
-        keys = connection.execute(_PG_NUMERIC_KEYS, {"session": session_pk, "n": KEY_SAMPLE})
-        return [k for (k,) in keys if _usable(k)]
-    types = [t for (t,) in connection.execute(_SQLITE_TYPES, {"s": session_pk})]
+    query = _PG_NUMERIC_KEYS if is_postgres() else _SQLITE_NUMERIC_KEYS
     found: set[str] = set()
-    for sensor_type in types:
-        params = {"s": session_pk, "t": sensor_type, "n": KEY_SAMPLE}
-        found.update(k for (k,) in connection.execute(_SQLITE_NUMERIC_KEYS, params))
+    for type_id, _name in session_sensor_types(session_pk):
+        params = {"s": session_pk, "t": type_id, "n": KEY_SAMPLE}
+        found.update(k for (k,) in connection.execute(query, params))
     return sorted(k for k in found if _usable(k))
 
 
@@ -145,13 +129,14 @@ def _empty(fields: list[str]) -> pd.DataFrame:
 
 def _pg_frame(session_pk: int, fields: list[str]) -> pd.DataFrame:
     extracts = "".join(
-        f", CASE WHEN jsonb_typeof(data -> %(k{i})s) = 'number'"
-        f" THEN (data ->> %(k{i})s)::float8 END"
+        f", CASE WHEN jsonb_typeof(d.data -> %(k{i})s) = 'number'"
+        f" THEN (d.data ->> %(k{i})s)::float8 END"
         for i in range(len(fields))
     )
     query = (
-        f"SELECT sensor_type, timestamp{extracts} FROM sensor_data"
-        " WHERE recording_session_id = %(session)s"
+        f"SELECT t.name, d.timestamp{extracts} FROM sensor_data AS d"
+        " JOIN sensor_types AS t ON t.id = d.sensor_type_id"
+        " WHERE d.recording_session_id = %(session)s"
     )
     params = {"session": session_pk} | {f"k{i}": key for i, key in enumerate(fields)}
     raw = db.session.connection().connection.driver_connection
@@ -170,13 +155,14 @@ def _pg_frame(session_pk: int, fields: list[str]) -> pd.DataFrame:
 
 def _sqlite_frame(session_pk: int, fields: list[str]) -> pd.DataFrame:
     extracts = "".join(
-        f", CASE WHEN json_type(data, :p{i}) IN ('integer', 'real')"
-        f" THEN json_extract(data, :p{i}) END"
+        f", CASE WHEN json_type(d.data, :p{i}) IN ('integer', 'real')"
+        f" THEN json_extract(d.data, :p{i}) END"
         for i in range(len(fields))
     )
     query = text(
-        f"SELECT sensor_type, timestamp{extracts} FROM sensor_data"
-        " WHERE recording_session_id = :session"
+        f"SELECT t.name, d.timestamp{extracts} FROM sensor_data AS d"
+        " JOIN sensor_types AS t ON t.id = d.sensor_type_id"
+        " WHERE d.recording_session_id = :session"
     )
     params = {"session": session_pk} | {f"p{i}": f'$."{key}"' for i, key in enumerate(fields)}
     rows = db.session.connection().execute(query, params).fetchall()
@@ -218,13 +204,15 @@ def load_user_sessions(user_id: int, start: datetime, end: datetime) -> pd.DataF
 def load_sensor_counts(user_id: int, start: datetime, end: datetime) -> pd.DataFrame:
     """Samples stored per sensor type over those sessions (one aggregate query)."""
     rows = db.session.execute(
-        select(SensorData.sensor_type, func.count())
+        select(SensorType.name, func.count())
+        .select_from(SensorData)
+        .join(SensorType, SensorType.id == SensorData.sensor_type_id)
         .join(RecordingSession, RecordingSession.id == SensorData.recording_session_id)
         .where(
             RecordingSession.user_id == user_id,
             RecordingSession.start_time >= start,
             RecordingSession.start_time < end,
         )
-        .group_by(SensorData.sensor_type)
+        .group_by(SensorType.name)
     ).all()
     return pd.DataFrame(rows, columns=["sensor_type", "count"])
