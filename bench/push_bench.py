@@ -65,7 +65,7 @@ SENSOR_BASELINE = {
     "magnetometer": ((22.0, -4.5, -41.0), 1.5),
 }
 SESSION_START = datetime(2025, 11, 13, 8, 0, tzinfo=UTC)
-COPY_COLUMNS = "timestamp, created_at, updated_at, recording_session_id, sensor_type, data"
+COPY_COLUMNS = "timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data"
 
 
 # --------------------------------------------------------------------------- command line
@@ -508,7 +508,14 @@ def session_pks(url: str, sessions: int) -> dict[int, int]:
     return {i: by_uuid[session_uuid(i)] for i in range(sessions)}
 
 
-def copy_buffer(batches: list[Batch], pks: dict[int, int]) -> io.StringIO:
+def sensor_type_ids(url: str) -> dict[str, int]:
+    """The ids the push gave the sensor type names (samples store the id)."""
+    with closing(psycopg2.connect(libpq_url(url))) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT name, id FROM sensor_types")
+        return dict(cursor.fetchall())
+
+
+def copy_buffer(batches: list[Batch], pks: dict[int, int], types: dict[str, int]) -> io.StringIO:
     """The same rows the push wrote, as COPY text. Built before the clock starts."""
     stamp = datetime.now(UTC).isoformat()
     lines = []
@@ -516,9 +523,8 @@ def copy_buffer(batches: list[Batch], pks: dict[int, int]) -> io.StringIO:
         pk = pks[batch.session_index]
         for sample in batch.samples:
             data = copy_text(orjson.dumps(sample["data"]).decode())
-            lines.append(
-                f"{sample['timestamp']}\t{stamp}\t{stamp}\t{pk}\t{sample['sensor_type']}\t{data}\n"
-            )
+            type_id = types[sample["sensor_type"]]
+            lines.append(f"{sample['timestamp']}\t{stamp}\t{stamp}\t{pk}\t{type_id}\t{data}\n")
     return io.StringIO("".join(lines))
 
 
@@ -661,7 +667,11 @@ def run(args: argparse.Namespace) -> None:
             raise RuntimeError(f"sensor_data holds {stored:,} rows, pushed {args.samples:,}")
         print(f"verified: all {pushed.requests} responses 200/all inserted, {stored:,} rows")
 
-        buffer = copy_buffer(batches, session_pks(args.database_url, args.sessions))
+        buffer = copy_buffer(
+            batches,
+            session_pks(args.database_url, args.sessions),
+            sensor_type_ids(args.database_url),
+        )
         copy_seconds = copy_rows(args.database_url, buffer)
         sizes = {t: table_size(args.database_url, t) for t in ("sensor_data", "sensor_data_copy")}
         report(args, pushed, copy_seconds, sizes)

@@ -2,15 +2,24 @@
 
 The batch travels as one JSON document and is unpacked by the database, so the cost in Python
 is one `orjson.dumps` per batch, never a query or an ORM object per sample.
+
+On PostgreSQL the common case — a phone appending new samples — takes a faster path: when no
+stored key of the session falls inside the batch's (sensor type, timestamp) spans, the batch is
+written with COPY, PostgreSQL's bulk path (about twice as fast as INSERT … SELECT here). That
+test is exact because every writer holds the session's row lock (app/sync/sessions.py); should
+a conflict appear anyway, a savepoint rolls the COPY back and the upsert runs instead.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
+import psycopg2
 from sqlalchemy import bindparam, text
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.base import UTCDateTime
@@ -23,18 +32,41 @@ class UpsertCounts:
     updated: int
 
 
-_PG_UPSERT = text(
+# Rows arrive in key order (sorted by the caller), so the dedup index is filled left to right.
+_PG_INCOMING = """
+    SELECT t.id AS sensor_type_id, r.timestamp, CAST(r.data AS jsonb) AS data
+    FROM json_to_recordset(CAST(:batch AS json))
+         AS r(sensor_type text, timestamp bigint, data json)
+    JOIN sensor_types AS t ON t.name = r.sensor_type
+"""
+
+_PG_OVERLAPS = text(
     """
-    WITH incoming AS (
-        SELECT t.id AS sensor_type_id, r.timestamp, CAST(r.data AS jsonb) AS data
-        FROM json_to_recordset(CAST(:batch AS json)) AS r(sensor_type text, timestamp bigint,
-                                                           data json)
-        JOIN sensor_types AS t ON t.name = r.sensor_type
-        ORDER BY t.id, r.timestamp
-    ), written AS (
+    SELECT EXISTS (
+        SELECT 1
+        FROM unnest(CAST(:types AS int[]), CAST(:lows AS bigint[]), CAST(:highs AS bigint[]))
+             AS span(type_id, low, high)
+        WHERE EXISTS (
+            SELECT 1 FROM sensor_data AS d
+            WHERE d.recording_session_id = :session AND d.sensor_type_id = span.type_id
+              AND d.timestamp BETWEEN span.low AND span.high
+        )
+    )
+    """
+)
+
+_PG_COPY = (
+    "COPY sensor_data (timestamp, created_at, updated_at, recording_session_id, sensor_type_id,"
+    " data) FROM STDIN"
+)
+
+_PG_UPSERT = text(
+    f"""
+    WITH written AS (
         INSERT INTO sensor_data
             (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
-        SELECT timestamp, :stamp, :stamp, :session, sensor_type_id, data FROM incoming
+        SELECT timestamp, :stamp, :stamp, :session, sensor_type_id, data
+        FROM ({_PG_INCOMING}) AS incoming
         ON CONFLICT (recording_session_id, sensor_type_id, timestamp) DO UPDATE
             SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
             WHERE sensor_data.data IS DISTINCT FROM EXCLUDED.data
@@ -78,19 +110,58 @@ _SQLITE_INSERT = text(
 def upsert_samples(session_pk: int, samples: list[dict], stamp: datetime) -> UpsertCounts:
     """Insert new keys, overwrite changed data (last write wins), leave identical rows alone.
 
-    `samples` must hold each (sensor_type, timestamp) key once. Counts of identical rows are
-    what is left: `len(samples) - inserted - updated`.
+    `samples` must hold each (sensor_type, timestamp) key once, sorted by that key. Counts of
+    identical rows are what is left: `len(samples) - inserted - updated`.
     """
     if not samples:
         return UpsertCounts(0, 0)
-    ensure_sensor_types({sample["sensor_type"] for sample in samples})
+    type_ids = ensure_sensor_types({sample["sensor_type"] for sample in samples})
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and not _pg_overlaps(session_pk, samples, type_ids):
+        try:
+            with db.session.begin_nested():
+                return UpsertCounts(_pg_copy(session_pk, samples, stamp, type_ids), 0)
+        except (IntegrityError, psycopg2.IntegrityError):
+            pass  # someone wrote these keys after all: the upsert sorts it out
     # Sorted keys make SQLite's text comparison of `data` a comparison of content.
     batch = orjson.dumps(samples, option=orjson.OPT_SORT_KEYS).decode()
     params = {"batch": batch, "stamp": stamp, "session": session_pk}
-    connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         inserted, updated = connection.execute(_PG_UPSERT, params).one()
         return UpsertCounts(inserted, updated)
     updated = connection.execute(_SQLITE_UPDATE, params).rowcount
     inserted = connection.execute(_SQLITE_INSERT, params).rowcount
     return UpsertCounts(inserted, updated)
+
+
+def _pg_overlaps(session_pk: int, samples: list[dict], type_ids: dict[str, int]) -> bool:
+    """Whether any stored key of the session lies within the batch's per-type time spans."""
+    spans: dict[str, list[int]] = {}
+    for sample in samples:  # sorted: the first of a type is its lowest timestamp
+        span = spans.setdefault(sample["sensor_type"], [sample["timestamp"], 0])
+        span[1] = sample["timestamp"]
+    params = {
+        "session": session_pk,
+        "types": [type_ids[name] for name in spans],
+        "lows": [low for low, _ in spans.values()],
+        "highs": [high for _, high in spans.values()],
+    }
+    return db.session.connection().execute(_PG_OVERLAPS, params).scalar_one()
+
+
+def _pg_copy(session_pk: int, samples: list[dict], stamp: datetime, type_ids: dict) -> int:
+    """COPY the batch in (text format) through the session's own connection and transaction."""
+    when = stamp.isoformat()
+    prefix = {name: f"\t{when}\t{when}\t{session_pk}\t{id_}\t" for name, id_ in type_ids.items()}
+    dumps = orjson.dumps
+    lines = [
+        f"{s['timestamp']}{prefix[s['sensor_type']]}{dumps(s['data']).decode()}\n" for s in samples
+    ]
+    # JSON text has no raw tabs or newlines; backslashes mean something to COPY: escape them.
+    text_ = "".join(lines).replace("\\", "\\\\")
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.copy_expert(_PG_COPY, io.StringIO(text_))
+        return cursor.rowcount
+    finally:
+        cursor.close()

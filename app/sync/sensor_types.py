@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app.extensions import db
+from app.models import SensorType
 
 # Insert only names not yet known: an id is never spent on a name that already exists.
 _ADD_MISSING = text(
@@ -44,15 +45,19 @@ _SESSION_TYPES = text(
 )
 
 
-def ensure_sensor_types(names: set[str]) -> None:
-    """Make sure every name has an id (in the caller's transaction)."""
+def ensure_sensor_types(names: set[str]) -> dict[str, int]:
+    """The id of every name, adding names not seen before (in the caller's transaction)."""
     if not names:
-        return
+        return {}
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_ADD_MISSING_PG, {"names": sorted(names)})
     else:
         connection.execute(_ADD_MISSING, {"names": orjson.dumps(sorted(names)).decode()})
+    rows = connection.execute(
+        select(SensorType.name, SensorType.id).where(SensorType.name.in_(names))
+    )
+    return dict(rows.all())
 
 
 def session_sensor_types(session_pk: int) -> list[tuple[int, str]]:

@@ -76,7 +76,6 @@ def upgrade():
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.ForeignKeyConstraint(['recording_session_id'], ['recording_sessions.id'], name=op.f('fk_sensor_data_recording_session_id_recording_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sensor_data')),
-    sa.ForeignKeyConstraint(['sensor_type_id'], ['sensor_types.id'], name=op.f('fk_sensor_data_sensor_type_id_sensor_types')),
     sa.UniqueConstraint('recording_session_id', 'sensor_type_id', 'timestamp', name=op.f('uq_sensor_data_recording_session_id_sensor_type_id_timestamp'))
     )
     op.create_table('sync_logs',

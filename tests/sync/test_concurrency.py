@@ -36,7 +36,11 @@ def test_concurrent_overlapping_pushes_store_exactly_the_union(app, auth_headers
     assert all(b["inserted"] + b["duplicates"] == 400 and not b["updated"] for _, b in results)
     with app.app_context():
         stored = set(
-            db.session.execute(db.select(SensorType.name, SensorData.timestamp).join(SensorType))
+            db.session.execute(
+                db.select(SensorType.name, SensorData.timestamp).join(
+                    SensorType, SensorType.id == SensorData.sensor_type_id
+                )
+            )
         )
         session = db.session.scalar(db.select(RecordingSession))
     assert stored == union

@@ -252,3 +252,24 @@ def test_two_users_with_the_same_session_id_stay_separate(client, register):
 def test_push_requires_auth(client):
     response = client.post("/api/sync/push", json=push_body())
     assert response.status_code == 401
+
+
+def test_data_with_escapes_and_nesting_round_trips(client, auth_headers):
+    tricky = {
+        "note": 'tab\there\nnew line \\ backslash "quoted" \\N',
+        "nested": {"list": [1, 2.5, None, True], "empty": {}},
+        "unicode": "가속도 ✓",
+    }
+    batch = [{"sensor_type": "custom_1", "timestamp": BASE_TS, "data": tricky}]
+    assert push(client, auth_headers, push_body(data=batch))["inserted"] == 1
+    assert stored_samples(client, auth_headers, "session-1") == {("custom_1", BASE_TS): tricky}
+    assert push(client, auth_headers, push_body(data=batch))["duplicates"] == 1
+
+
+def test_appending_after_stored_samples_and_filling_a_hole(client, auth_headers):
+    push(client, auth_headers, push_body(data=samples(10, start=BASE_TS)))
+    later = push(client, auth_headers, push_body(data=samples(10, start=BASE_TS + 1000)))
+    assert (later["inserted"], later["duplicates"]) == (10, 0)
+    hole = samples(5, start=BASE_TS + 500) + samples(2, start=BASE_TS)
+    body = push(client, auth_headers, push_body(data=hole))
+    assert (body["inserted"], body["duplicates"], body["session_data_count"]) == (5, 2, 25)
