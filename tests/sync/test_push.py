@@ -273,3 +273,21 @@ def test_appending_after_stored_samples_and_filling_a_hole(client, auth_headers)
     hole = samples(5, start=BASE_TS + 500) + samples(2, start=BASE_TS)
     body = push(client, auth_headers, push_body(data=hole))
     assert (body["inserted"], body["duplicates"], body["session_data_count"]) == (5, 2, 25)
+
+
+def test_deleting_a_session_or_its_user_deletes_its_samples(client, register, app):
+    from app.models import User
+
+    user, headers, _ = register()
+    push(client, headers, push_body("gone", data=samples(30)))
+    push(client, headers, push_body("kept", data=samples(20)))
+    _, other, _ = register()
+    push(client, other, push_body("theirs", data=samples(10)))
+    count = db.select(db.func.count(SensorData.id))
+    with app.app_context():
+        db.session.execute(db.delete(RecordingSession).where(RecordingSession.session_id == "gone"))
+        db.session.commit()
+        assert db.session.scalar(count) == 30
+        db.session.execute(db.delete(User).where(User.id == user["id"]))
+        db.session.commit()
+        assert db.session.scalar(count) == 10
