@@ -1,6 +1,7 @@
 """Whole-request rejections store nothing (SPEC §4 Push) and always answer JSON."""
 
 import gzip
+import resource
 import zlib
 
 import orjson
@@ -81,6 +82,16 @@ def test_malformed_request_is_rejected_and_stores_nothing(
     assert _nothing_stored(app)
 
 
+def _post_encoded(client, headers, raw: bytes, encoding: str):
+    """POST a push body sent with `Content-Encoding: encoding`."""
+    return client.post(
+        "/api/sync/push",
+        data=raw,
+        content_type="application/json",
+        headers={**headers, "Content-Encoding": encoding},
+    )
+
+
 def test_too_many_samples_is_413_and_stores_nothing(client, auth_headers, app):
     app.config["MAX_SAMPLES_PER_PUSH"] = 10
     try:
@@ -109,39 +120,22 @@ def test_body_over_max_content_length_is_413(client, auth_headers, app):
 
 def test_gzip_body_is_accepted(client, auth_headers):
     raw = gzip.compress(orjson.dumps(push_body(data=samples(500))))
-    response = client.post(
-        "/api/sync/push",
-        data=raw,
-        content_type="application/json",
-        headers={**auth_headers, "Content-Encoding": "gzip"},
-    )
+    response = _post_encoded(client, auth_headers, raw, "gzip")
     assert response.status_code == 200
     assert response.json["inserted"] == 500
 
 
 def test_deflate_body_is_accepted(client, auth_headers):
     raw = zlib.compress(orjson.dumps(push_body(data=samples(5))))
-    response = client.post(
-        "/api/sync/push",
-        data=raw,
-        content_type="application/json",
-        headers={**auth_headers, "Content-Encoding": "deflate"},
-    )
+    response = _post_encoded(client, auth_headers, raw, "deflate")
     assert response.status_code == 200 and response.json["inserted"] == 5
 
 
 def test_gzip_bomb_is_413_without_inflating_it(client, auth_headers, app):
     bomb = gzip.compress(b" " * (200 * 1024 * 1024), compresslevel=9)
     assert len(bomb) < 300 * 1024
-    import resource
-
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    response = client.post(
-        "/api/sync/push",
-        data=bomb,
-        content_type="application/json",
-        headers={**auth_headers, "Content-Encoding": "gzip"},
-    )
+    response = _post_encoded(client, auth_headers, bomb, "gzip")
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert response.status_code == 413
     assert response.is_json
@@ -155,12 +149,7 @@ def test_gzip_bomb_is_413_without_inflating_it(client, auth_headers, app):
     ids=["garbage", "truncated"],
 )
 def test_broken_gzip_is_400(client, auth_headers, raw):
-    response = client.post(
-        "/api/sync/push",
-        data=raw,
-        content_type="application/json",
-        headers={**auth_headers, "Content-Encoding": "gzip"},
-    )
+    response = _post_encoded(client, auth_headers, raw, "gzip")
     assert response.status_code == 400 and response.is_json
 
 
