@@ -75,6 +75,9 @@ class Config:
     MAX_SAMPLES_PER_PUSH = env_int("MAX_SAMPLES_PER_PUSH", 50_000)
     MAX_ERROR_DETAILS = 100
 
+    # Deleted sessions are reported to pulls for this long; older syncs need a full resync.
+    TOMBSTONE_RETENTION_DAYS = env_int("TOMBSTONE_RETENTION_DAYS", 90)
+
     UPLOAD_FOLDER = env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
 
     # Background work (app/tasks, app/analyses, app/uploads) -- see docs/celery.md.

@@ -63,10 +63,13 @@ def register_blueprints(app: Flask) -> None:
     from app.analyses.routes import bp as analyses_bp  # issue #3: analyses, tasks, stats
     from app.api.docs import bp as docs_bp
     from app.auth.routes import bp as auth_bp
+    from app.exports.routes import bp as exports_bp  # issue #5: exports
+    from app.sessions.routes import bp as sessions_bp  # issue #5: sessions API
     from app.sync.routes import bp as sync_bp
     from app.uploads.routes import bp as uploads_bp  # issue #3: file uploads
 
-    for blueprint in (health.bp, auth_bp, sync_bp, analyses_bp, uploads_bp, docs_bp):
+    blueprints = (health.bp, auth_bp, sync_bp, analyses_bp, uploads_bp, docs_bp)
+    for blueprint in (*blueprints, sessions_bp, exports_bp):
         app.register_blueprint(blueprint)
 
 
@@ -78,5 +81,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.cli import register_cli
+    from app.cli_data import register_data_commands
 
     register_cli(app)
+    register_data_commands(app)

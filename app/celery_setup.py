@@ -24,6 +24,7 @@ TASK_MODULES = [
 
 
 def is_redis_url(url: str) -> bool:
+    """Redis-only settings (visibility timeout, events) apply to these brokers."""
     return url.startswith(("redis://", "rediss://"))
 
 
@@ -65,6 +66,8 @@ def celery_settings(config: dict) -> dict:
 
 
 def celery_init_app(app: Flask) -> Celery:
+    """The Celery app of `app`: tasks run in its app context (`FlaskTask`)."""
+
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
             with app.app_context():
@@ -73,6 +76,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery = Celery(app.name, task_cls=FlaskTask)
     celery.config_from_object(celery_settings(app.config))
     celery.set_default()
+    celery.flask_app = app  # for signal handlers, which run outside the app context
     app.extensions["celery"] = celery
 
     @worker_process_init.connect(weak=False)

@@ -12,9 +12,9 @@ stop() {
 	wait
 }
 trap stop EXIT INT TERM
-"$BIN/celery" -A celery_app.celery worker --loglevel=INFO --concurrency="${CELERY_CONCURRENCY:-2}" &
-"$BIN/celery" -A celery_app.celery beat --loglevel=INFO \
-	--schedule="instance/celerybeat-schedule" &
+# Worker and Beat with the same flags as in production (see the two scripts).
+./start_celery_worker.sh &
+./start_celery_beat.sh &
 echo "KooDTX sync server on http://127.0.0.1:${PORT} (health: /health)"
 "$BIN/gunicorn" -c gunicorn_config.py --bind "0.0.0.0:${PORT}" --workers "${WEB_WORKERS:-2}" run:app &
 # Whichever process ends first (or Ctrl-C) stops the other two.

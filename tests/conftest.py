@@ -156,5 +156,9 @@ def process_settings() -> dict:
 
 @pytest.fixture
 def celery_app(app):
-    """The Celery app of the test app (publishes to the test broker)."""
-    return app.extensions["celery"]
+    """The Celery app of the test app, made current again: creating another app (as some tests
+    do) makes that one's Celery current, and task objects resolve through the current app."""
+    celery = app.extensions["celery"]
+    celery.set_current()
+    celery.set_default()
+    return celery

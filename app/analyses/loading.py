@@ -9,8 +9,9 @@ reads every sample with those fields extracted by the database:
   `pd.read_csv` (the fastest way from psycopg2 to numpy);
 - SQLite: the same SELECT with `json_extract`, rows read in one `fetchall`.
 
-Only top-level numeric fields are read (what the phone sends); a value that is not a number
-in some row becomes NaN there.
+Samples carry a sensor type id (app/sync/sensor_types.py); the ids become names in pandas, as a
+categorical column, so the big query needs no join. Only top-level numeric fields are read
+(what the phone sends); a value that is not a number in some row becomes NaN there.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select, text
 
@@ -33,16 +35,19 @@ KEY_SAMPLE = 50
 _PG_NUMERIC_KEYS = text(
     """
     SELECT DISTINCT kv.key
-    FROM (
+    FROM unnest(CAST(:types AS int[])) AS types(id)
+    CROSS JOIN LATERAL (
         (SELECT data FROM sensor_data
-         WHERE recording_session_id = :s AND sensor_type_id = :t ORDER BY timestamp LIMIT :n)
+         WHERE recording_session_id = :session AND sensor_type_id = types.id
+         ORDER BY timestamp LIMIT :n)
         UNION ALL
         (SELECT data FROM sensor_data
-         WHERE recording_session_id = :s AND sensor_type_id = :t
+         WHERE recording_session_id = :session AND sensor_type_id = types.id
          ORDER BY timestamp DESC LIMIT :n)
     ) AS picked
     CROSS JOIN LATERAL jsonb_each(picked.data) AS kv
     WHERE jsonb_typeof(kv.value) = 'number'
+    ORDER BY kv.key
     """
 )
 
@@ -81,6 +86,7 @@ def _ms(value: datetime | None) -> int | None:
 
 
 def session_info(session_pk: int) -> SessionInfo | None:
+    """The session's facts (one row), or None when it is gone."""
     row = db.session.execute(
         select(
             RecordingSession.id,
@@ -111,15 +117,27 @@ def _usable(key: str) -> bool:
     return key not in RESERVED_COLUMNS and '"' not in key and "\\" not in key
 
 
-def numeric_fields(session_pk: int) -> list[str]:
+def numeric_fields(session_pk: int, type_ids: list[int]) -> list[str]:
     """Names of the numeric data fields of a session, from a small sample of each sensor."""
     connection = db.session.connection()
-    query = _PG_NUMERIC_KEYS if is_postgres() else _SQLITE_NUMERIC_KEYS
+    if is_postgres():
+        params = {"session": session_pk, "types": type_ids, "n": KEY_SAMPLE}
+        return [k for (k,) in connection.execute(_PG_NUMERIC_KEYS, params) if _usable(k)]
     found: set[str] = set()
-    for type_id, _name in session_sensor_types(session_pk):
+    for type_id in type_ids:
         params = {"s": session_pk, "t": type_id, "n": KEY_SAMPLE}
-        found.update(k for (k,) in connection.execute(query, params))
+        found.update(k for (k,) in connection.execute(_SQLITE_NUMERIC_KEYS, params))
     return sorted(k for k in found if _usable(k))
+
+
+def _with_names(frame: pd.DataFrame, types: list[tuple[int, str]]) -> pd.DataFrame:
+    """Replace `sensor_type_id` by a categorical `sensor_type` (vectorised id → name)."""
+    ids = np.array([type_id for type_id, _ in types], dtype=np.int64)
+    order = np.argsort(ids)
+    names = [types[i][1] for i in order]
+    codes = np.searchsorted(ids[order], frame["sensor_type_id"].to_numpy(dtype=np.int64))
+    frame.insert(0, "sensor_type", pd.Categorical.from_codes(codes, categories=names))
+    return frame.drop(columns="sensor_type_id")
 
 
 def _empty(fields: list[str]) -> pd.DataFrame:
@@ -134,8 +152,7 @@ def _pg_frame(session_pk: int, fields: list[str]) -> pd.DataFrame:
         for i in range(len(fields))
     )
     query = (
-        f"SELECT t.name, d.timestamp{extracts} FROM sensor_data AS d"
-        " JOIN sensor_types AS t ON t.id = d.sensor_type_id"
+        f"SELECT d.sensor_type_id, d.timestamp{extracts} FROM sensor_data AS d"
         " WHERE d.recording_session_id = %(session)s"
     )
     params = {"session": session_pk} | {f"k{i}": key for i, key in enumerate(fields)}
@@ -144,12 +161,12 @@ def _pg_frame(session_pk: int, fields: list[str]) -> pd.DataFrame:
     with raw.cursor() as cursor:
         statement = cursor.mogrify(query, params).decode()
         cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", buffer)
-    if buffer.tell() == 0:
-        return _empty(fields)
+    if buffer.tell() == 0:  # the samples went away since their types were read
+        return pd.DataFrame(columns=["sensor_type_id", "timestamp", *fields])
     buffer.seek(0)
-    dtypes = {"sensor_type": "category", "timestamp": "int64"} | dict.fromkeys(fields, "float64")
+    dtypes = {"sensor_type_id": "int64", "timestamp": "int64"} | dict.fromkeys(fields, "float64")
     return pd.read_csv(
-        buffer, header=None, names=["sensor_type", "timestamp", *fields], dtype=dtypes
+        buffer, header=None, names=["sensor_type_id", "timestamp", *fields], dtype=dtypes
     )
 
 
@@ -160,16 +177,12 @@ def _sqlite_frame(session_pk: int, fields: list[str]) -> pd.DataFrame:
         for i in range(len(fields))
     )
     query = text(
-        f"SELECT t.name, d.timestamp{extracts} FROM sensor_data AS d"
-        " JOIN sensor_types AS t ON t.id = d.sensor_type_id"
+        f"SELECT d.sensor_type_id, d.timestamp{extracts} FROM sensor_data AS d"
         " WHERE d.recording_session_id = :session"
     )
     params = {"session": session_pk} | {f"p{i}": f'$."{key}"' for i, key in enumerate(fields)}
     rows = db.session.connection().execute(query, params).fetchall()
-    if not rows:
-        return _empty(fields)
-    frame = pd.DataFrame.from_records(rows, columns=["sensor_type", "timestamp", *fields])
-    frame["sensor_type"] = frame["sensor_type"].astype("category")
+    frame = pd.DataFrame.from_records(rows, columns=["sensor_type_id", "timestamp", *fields])
     frame["timestamp"] = frame["timestamp"].astype("int64")
     if fields:
         frame[fields] = frame[fields].astype("float64")
@@ -178,10 +191,12 @@ def _sqlite_frame(session_pk: int, fields: list[str]) -> pd.DataFrame:
 
 def load_samples(session_pk: int) -> pd.DataFrame:
     """Every sample of one session as the analysis frame (one query over the samples)."""
-    fields = numeric_fields(session_pk)
-    if is_postgres():
-        return _pg_frame(session_pk, fields)
-    return _sqlite_frame(session_pk, fields)
+    types = session_sensor_types(session_pk)
+    fields = numeric_fields(session_pk, [type_id for type_id, _ in types])
+    if not types:
+        return _empty(fields)
+    frame = _pg_frame(session_pk, fields) if is_postgres() else _sqlite_frame(session_pk, fields)
+    return _empty(fields) if frame.empty else _with_names(frame, types)
 
 
 def load_user_sessions(user_id: int, start: datetime, end: datetime) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask_jwt_extended import get_jwt_identity, jwt_required
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,8 @@ bp = Blueprint("analyses", __name__, url_prefix="/api")
 
 
 class AnalysisRequest(BaseModel):
+    """Optional body of POST …/analysis."""
+
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     sensitivity: float = Field(default=3.0, gt=0, le=100, strict=False)
@@ -25,26 +27,26 @@ def _user_id() -> int:
 
 @bp.post("/sessions/<session_id>/analysis")
 @jwt_required()
-def start_analysis(session_id: str):
+def start_analysis(session_id: str) -> tuple[Response, int]:
     body = parse_model(AnalysisRequest, read_json_body(required=False))
     return jsonify(service.request_analysis(_user_id(), session_id, body.sensitivity)), 202
 
 
 @bp.get("/sessions/<session_id>/analysis")
 @jwt_required()
-def session_analysis(session_id: str):
+def session_analysis(session_id: str) -> Response:
     return jsonify(service.latest_results(_user_id(), session_id))
 
 
 @bp.get("/tasks/<task_id>")
 @jwt_required()
-def task(task_id: str):
+def task(task_id: str) -> Response:
     return jsonify(task_status.task_status(_user_id(), task_id))
 
 
 @bp.get("/stats")
 @jwt_required()
-def stats():
+def stats() -> Response:
     start, end = statistics.parse_period(
         request.args.get("start_date"), request.args.get("end_date")
     )

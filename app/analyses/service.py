@@ -48,6 +48,7 @@ def request_analysis(user_id: int, session_id: str, sensitivity: float) -> dict[
 
 
 def analysis_json(row: SessionAnalysis) -> dict[str, Any]:
+    """One stored result as the API shows it."""
     return {
         "kind": row.kind,
         "task_id": row.task_id,

@@ -94,6 +94,7 @@ def mark_started(
 
 
 def mark_succeeded(row_ids: dict[str, int], results: dict[str, dict[str, Any]]) -> None:
+    """Store each kind's result in its row."""
     now = utcnow()
     for kind, row_id in row_ids.items():
         db.session.execute(
@@ -107,6 +108,7 @@ def mark_succeeded(row_ids: dict[str, int], results: dict[str, dict[str, Any]]) 
 
 
 def mark_failed(row_ids: dict[str, int] | list[int], error: str) -> None:
+    """Record that these rows will get no result (a fresh transaction: the old one failed)."""
     ids = list(row_ids.values()) if isinstance(row_ids, dict) else list(row_ids)
     now = utcnow()
     db.session.rollback()
@@ -141,6 +143,7 @@ def finished_results(task_id: str, kinds: list[str]) -> dict[str, dict[str, Any]
 
 
 def task_rows(task_id: str) -> list[SessionAnalysis]:
+    """Every row a task owns."""
     return list(
         db.session.scalars(
             select(SessionAnalysis)

@@ -35,6 +35,7 @@ def _analysis_state(rows: list[SessionAnalysis]) -> str:
 
 
 def task_status(user_id: int, task_id: str) -> dict[str, Any]:
+    """State and results of the caller's analysis or upload task; 404 for anyone else."""
     rows = db.session.execute(
         select(SessionAnalysis, RecordingSession.session_id)
         .join(RecordingSession, RecordingSession.id == SessionAnalysis.recording_session_id)

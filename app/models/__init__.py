@@ -3,6 +3,7 @@
 from app.models.analysis import SessionAnalysis, Upload
 from app.models.base import Base
 from app.models.recording import RecordingSession, SensorData, SensorType, SyncLog
+from app.models.tombstone import SessionTombstone
 from app.models.user import RevokedToken, User
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "SensorData",
     "SensorType",
     "SessionAnalysis",
+    "SessionTombstone",
     "SyncLog",
     "Upload",
     "User",

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import Select, and_, bindparam, func, or_, select, text
 
 from app.api.json_provider import dumps_bytes, iso_utc
@@ -23,6 +24,7 @@ from app.database import begin_write_transaction
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import UTCDateTime, utcnow
+from app.sessions import tombstones
 from app.sync.schemas import PullCursor, PullRequest
 from app.sync.sensor_types import session_sensor_types
 from app.sync.watermark import pull_watermark
@@ -38,6 +40,9 @@ class PullPage:
     watermark: datetime
     next_cursor: str | None
     sync_log_id: int
+    # issue #5: deletions since last_sync_time (see app/sessions/tombstones.py), on every page.
+    deleted_session_ids: list[str]
+    full_resync_required: bool
 
 
 def session_json(session: RecordingSession) -> dict:
@@ -112,11 +117,15 @@ def plan_pull(user_id: int, request: PullRequest) -> PullPage:
         started_at=started_at,
         completed_at=utcnow(),
     )
+    deleted = tombstones.deleted_session_ids(user_id, request.last_sync_time, request.session_ids)
+    resync = tombstones.full_resync_required(
+        request.last_sync_time, current_app.config["TOMBSTONE_RETENTION_DAYS"]
+    )
     db.session.add(log)
     db.session.flush()
     page = [(session.id, session_json(session)) for session in sessions]
     db.session.commit()
-    return PullPage(page, total, has_more, watermark, next_cursor, log.id)
+    return PullPage(page, total, has_more, watermark, next_cursor, log.id, deleted, resync)
 
 
 _SAMPLES_SQL = {
@@ -174,5 +183,7 @@ def stream_pull(page: PullPage, request: PullRequest) -> Iterator[bytes]:
         "has_more": page.has_more,
         "next_cursor": page.next_cursor,
         "sync_log_id": page.sync_log_id,
+        "deleted_session_ids": page.deleted_session_ids,
+        "full_resync_required": page.full_resync_required,
     }
     yield b"]," + dumps_bytes(tail)[1:]

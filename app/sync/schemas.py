@@ -265,6 +265,12 @@ class PullOut(BaseModel):
     has_more: bool
     next_cursor: str | None
     sync_log_id: int
+    deleted_session_ids: list[str] = Field(
+        description="Sessions deleted since last_sync_time (all retained deletions without it)"
+    )
+    full_resync_required: bool = Field(
+        description="last_sync_time is older than the deletion retention: pull everything again"
+    )
 
 
 class SyncLogOut(BaseModel):

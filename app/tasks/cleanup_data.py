@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
 
 from app.api.json_provider import iso_utc
 from app.database import begin_write_transaction, is_postgres
@@ -40,7 +40,7 @@ def _delete_batches(model, condition) -> tuple[int, int]:
             return total, batches
 
 
-def expired_sessions_query(cutoff: datetime):
+def expired_sessions_query(cutoff: datetime) -> Select:
     """Uploaded, closed sessions that ended before `cutoff` and still hold samples."""
     has_samples = exists().where(SensorData.recording_session_id == RecordingSession.id)
     return select(RecordingSession.id).where(
@@ -69,12 +69,13 @@ def delete_old_sensor_data(days: int) -> dict[str, Any]:
 
 
 def delete_old_sync_logs(days: int) -> dict[str, Any]:
+    """Sync logs started more than `days` ago."""
     cutoff = utcnow() - timedelta(days=days)
     deleted, batches = _delete_batches(SyncLog, SyncLog.started_at < cutoff)
     return {"cutoff": iso_utc(cutoff), "sync_logs_deleted": deleted, "transactions": batches}
 
 
-def stale_condition(cutoff: datetime):
+def stale_condition(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
     """Active sessions with neither a change nor a push since `cutoff`."""
     return (
         RecordingSession.is_active.is_(True),

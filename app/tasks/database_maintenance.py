@@ -31,6 +31,7 @@ _PG_STATS = text(
 
 
 def table_names() -> list[str]:
+    """The application's tables (from the models, so new tables are included)."""
     return [table.name for table in db.metadata.sorted_tables]
 
 

@@ -7,6 +7,12 @@ import pytest
 from tests.tasks.processes import CeleryProcess, worker_args
 
 
+@pytest.fixture(autouse=True)
+def _test_app_celery(celery_app):
+    """Task objects called here must run in the test app (see `celery_app`)."""
+    return celery_app
+
+
 @pytest.fixture
 def start_celery(process_settings, celery_app, tmp_path):
     """`start_celery(args, overrides=None, env=None)` → a running process, stopped afterwards.

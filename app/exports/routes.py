@@ -1,0 +1,36 @@
+"""GET /api/sessions/<session_id>/export: a session as a streamed CSV, NDJSON or Parquet file."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request, stream_with_context
+from flask_jwt_extended import get_jwt_identity, jwt_required
+
+from app.api.openapi import operation
+from app.api.schemas import ErrorOut
+from app.api.validation import parse_model
+from app.exports.service import prepare_export
+from app.sessions.schemas import ExportQuery
+
+bp = Blueprint("exports", __name__, url_prefix="/api/sessions")
+
+_FILE = {"type": "string", "format": "binary"}
+
+
+@bp.get("/<session_id>/export")
+@operation(
+    "Download a session as CSV, NDJSON or Parquet (streamed)",
+    tags=["sessions"],
+    description="Content-Type is text/csv (one column per data field), application/x-ndjson "
+    "(one sample per line) or application/vnd.apache.parquet, by `format`.",
+    query=ExportQuery,
+    responses={200: _FILE, 400: ErrorOut, 404: ErrorOut},
+    content_types={200: "*/*"},
+)
+@jwt_required()
+def export_session(session_id: str):
+    query = parse_model(ExportQuery, request.args.to_dict())
+    export = prepare_export(int(get_jwt_identity()), session_id, query.format, query.sensor_type)
+    body = (chunk for chunk, _ in export.chunks if chunk)
+    response = Response(stream_with_context(body), mimetype=export.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response

@@ -1,0 +1,48 @@
+"""One export of one session, described once for the HTTP route and the CLI command."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.exports import writers
+from app.exports.fields import data_fields
+from app.sessions.samples import SampleRange
+from app.sessions.service import owned_session, sensor_summary
+
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "ndjson": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclass
+class Export:
+    filename: str
+    media_type: str
+    samples: int  # how many samples the chunks will carry (for a progress bar)
+    chunks: writers.Chunks
+
+
+def prepare_export(user_id: int, session_id: str, fmt: str, sensor_type: str | None) -> Export:
+    """Check ownership and plan the export; the chunks are produced lazily when iterated."""
+    session = owned_session(user_id, session_id)
+    summary = [s for s in sensor_summary(session.id) if sensor_type in (None, s["sensor_type"])]
+    wanted = SampleRange(sensor_type=sensor_type)
+    type_id = summary[0]["type_id"] if sensor_type and summary else None
+    if fmt == "ndjson":
+        chunks = writers.ndjson_chunks(session.id, wanted)
+    else:
+        # No samples of the asked type: a file with the fixed columns only.
+        fields = data_fields(session.id, type_id) if summary else []
+        write = writers.parquet_chunks if fmt == "parquet" else writers.csv_chunks
+        chunks = write(session.id, wanted, fields)
+    stem = _UNSAFE.sub("_", session.session_id) + (f"-{sensor_type}" if sensor_type else "")
+    return Export(
+        filename=f"{stem}.{fmt}",
+        media_type=MEDIA_TYPES[fmt],
+        samples=sum(s["count"] for s in summary),
+        chunks=chunks,
+    )

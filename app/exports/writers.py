@@ -1,0 +1,100 @@
+"""Turning streamed sample rows into CSV, NDJSON or Parquet bytes.
+
+Every writer yields `(chunk, samples in it)`, so the HTTP route can stream the bytes and the
+CLI can also advance a progress bar. Rows come from `stream_samples` (server-side cursors), so
+memory holds one chunk — one Parquet row group at most — whatever the session's size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from app.exports.fields import Field
+from app.sessions.samples import SampleRange, stream_samples
+
+Chunks = Iterator[tuple[bytes, int]]
+ROW_GROUP = 50_000
+FILE_CHUNK = 1024 * 1024
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: numbers and strings as they are, other JSON values as JSON text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def csv_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) -> Chunks:
+    """Wide CSV: `sensor_type,timestamp,<one column per data field>`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["sensor_type", "timestamp", *(f.column for f in fields)])
+    keys = [f.key for f in fields]
+    for sensor_type, rows in stream_samples(session_pk, wanted):
+        for timestamp, data in rows:
+            values = orjson.loads(data)
+            writer.writerow([sensor_type, timestamp, *(_cell(values.get(k)) for k in keys)])
+        yield buffer.getvalue().encode(), len(rows)
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode(), 0
+
+
+def ndjson_chunks(session_pk: int, wanted: SampleRange) -> Chunks:
+    """One `{"sensor_type", "timestamp", "data"}` object per line; data copied as stored."""
+    for sensor_type, rows in stream_samples(session_pk, wanted):
+        prefix = f'{{"sensor_type":"{sensor_type}","timestamp":'
+        text = "".join(f'{prefix}{timestamp},"data":{data}}}\n' for timestamp, data in rows)
+        yield text.encode(), len(rows)
+
+
+def _parquet_value(value: Any, numeric: bool) -> Any:
+    if value is None or numeric:
+        return value
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def parquet_schema(fields: list[Field]) -> pa.Schema:
+    """Numeric fields become float64 columns, the others text (JSON for non-strings)."""
+    columns = [pa.field("sensor_type", pa.string()), pa.field("timestamp", pa.int64())]
+    columns += [pa.field(f.column, pa.float64() if f.numeric else pa.string()) for f in fields]
+    return pa.schema(columns)
+
+
+def parquet_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) -> Chunks:
+    """Write the Parquet file to a temporary file in row groups, then stream it and delete it."""
+    schema = parquet_schema(fields)
+    handle, path = tempfile.mkstemp(suffix=".parquet")
+    os.close(handle)
+    try:
+        with pq.ParquetWriter(path, schema) as writer:
+            columns: dict[str, list] = {name: [] for name in schema.names}
+            for sensor_type, rows in stream_samples(session_pk, wanted):
+                for timestamp, data in rows:
+                    values = orjson.loads(data)
+                    columns["sensor_type"].append(sensor_type)
+                    columns["timestamp"].append(timestamp)
+                    for f in fields:
+                        columns[f.column].append(_parquet_value(values.get(f.key), f.numeric))
+                if len(columns["timestamp"]) >= ROW_GROUP:
+                    writer.write_table(pa.table(columns, schema=schema))
+                    columns = {name: [] for name in schema.names}
+                yield b"", len(rows)
+            writer.write_table(pa.table(columns, schema=schema))
+        with open(path, "rb") as file:
+            while chunk := file.read(FILE_CHUNK):
+                yield chunk, 0
+    finally:
+        os.unlink(path)

@@ -1,0 +1,125 @@
+"""/api/sessions: browse, inspect, edit and delete the caller's recording sessions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+from flask_jwt_extended import get_jwt_identity, jwt_required
+
+from app.api.json_body import read_json_body
+from app.api.json_provider import dumps_bytes
+from app.api.openapi import operation
+from app.api.schemas import ErrorOut
+from app.api.validation import parse_model
+from app.sessions import coverage, service
+from app.sessions.samples import SampleRange, decode_cursor, page_of_samples
+from app.sessions.schemas import (
+    CoverageOut,
+    DataPageOut,
+    DeletedOut,
+    SessionDataQuery,
+    SessionDetailOut,
+    SessionListOut,
+    SessionListQuery,
+    SessionMetaOut,
+    SessionPatch,
+)
+
+bp = Blueprint("sessions", __name__, url_prefix="/api/sessions")
+NOT_FOUND = {404: ErrorOut}
+
+
+def _user_id() -> int:
+    return int(get_jwt_identity())
+
+
+def _query(model):
+    return parse_model(model, request.args.to_dict())
+
+
+@bp.get("")
+@operation(
+    "List the caller's sessions",
+    tags=["sessions"],
+    description="Filters: start_time in [start, end); sessions holding samples of sensor_type; "
+    "active; q = case-insensitive text in the notes. Sorted by start_time (order).",
+    query=SessionListQuery,
+    responses={200: SessionListOut, 400: ErrorOut},
+)
+@jwt_required()
+def list_sessions():
+    return jsonify(service.list_sessions(_user_id(), _query(SessionListQuery)))
+
+
+@bp.get("/<session_id>")
+@operation(
+    "A session with a per-sensor summary (count, first and last timestamp)",
+    tags=["sessions"],
+    responses={200: SessionDetailOut, **NOT_FOUND},
+)
+@jwt_required()
+def show_session(session_id: str):
+    return jsonify(service.session_detail(_user_id(), session_id))
+
+
+@bp.patch("/<session_id>")
+@operation(
+    "Edit notes, end_time or is_active (last write wins, pulled by other devices)",
+    tags=["sessions"],
+    body=SessionPatch,
+    body_example={"notes": "Evening run", "end_time": "2025-11-13T01:00:00Z"},
+    responses={200: SessionMetaOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, **NOT_FOUND},
+)
+@jwt_required()
+def edit_session(session_id: str):
+    patch = parse_model(SessionPatch, read_json_body())
+    return jsonify(service.update_session(_user_id(), session_id, patch))
+
+
+@bp.delete("/<session_id>")
+@operation(
+    "Delete a session and its samples; other devices learn of it on their next pull",
+    tags=["sessions"],
+    description="Pushing the same session_id again later creates a new session.",
+    responses={200: DeletedOut, **NOT_FOUND},
+)
+@jwt_required()
+def delete_session(session_id: str):
+    deleted_at = service.delete_session(_user_id(), session_id)
+    body = {"message": "Session deleted", "session_id": session_id, "deleted_at": deleted_at}
+    return jsonify(body)
+
+
+@bp.get("/<session_id>/coverage")
+@operation(
+    "Per-sensor coverage: counts, first/last timestamp and gaps",
+    tags=["sessions"],
+    description="A gap is two consecutive samples more than twice the nominal interval apart: "
+    "the declared one (1000 / sample_rate), or the sensor's most common interval when longer.",
+    responses={200: CoverageOut, **NOT_FOUND},
+)
+@jwt_required()
+def session_coverage(session_id: str):
+    return jsonify(coverage.session_coverage(_user_id(), session_id))
+
+
+@bp.get("/<session_id>/data")
+@operation(
+    "A page of samples in (sensor_type, timestamp) order, with a keyset cursor",
+    tags=["sessions"],
+    description="start/end bound the sample timestamp (ms since epoch) as [start, end).",
+    query=SessionDataQuery,
+    responses={200: DataPageOut, 400: ErrorOut, **NOT_FOUND},
+)
+@jwt_required()
+def session_data(session_id: str):
+    query = _query(SessionDataQuery)
+    session = service.owned_session(_user_id(), session_id)
+    after = decode_cursor(query.cursor) if query.cursor else None
+    wanted = SampleRange(query.sensor_type, query.start, query.end, after)
+    rows, next_cursor = page_of_samples(session.id, wanted, query.limit)
+    samples = ",".join(
+        f'{{"sensor_type":"{name}","timestamp":{ts},"data":{data}}}' for name, ts, data in rows
+    )
+    head = dumps_bytes({"session_id": session.session_id, "next_cursor": next_cursor})
+    body = head[:-1] + b',"samples":[' + samples.encode() + b"]}"
+    return Response(body, mimetype="application/json")

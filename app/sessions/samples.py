@@ -1,0 +1,110 @@
+"""Reading a session's samples in (sensor_type, timestamp) order, one index range per type.
+
+Shared by the paginated data endpoint and the exports: no query sorts, each walks the dedup
+index `(session, sensor_type_id, timestamp)` of one sensor type.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import text
+
+from app.database import is_postgres
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.sync.sensor_types import session_sensor_types
+
+STREAM_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class SampleRange:
+    """Which samples to read: optionally one sensor type, a [start, end) window, a position."""
+
+    sensor_type: str | None = None
+    start: int | None = None
+    end: int | None = None
+    after: tuple[str, int] | None = None  # (sensor_type, timestamp) of the last row seen
+
+
+def encode_cursor(sensor_type: str, timestamp: int) -> str:
+    raw = orjson.dumps([sensor_type, timestamp])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """The position a cursor stands for; 400 when it did not come from this server."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        sensor_type, timestamp = orjson.loads(raw)
+        if isinstance(sensor_type, str) and type(timestamp) is int:
+            return sensor_type, timestamp
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        pass
+    raise ValidationFailed("cursor is not a cursor returned by this server")
+
+
+def _types(session_pk: int, wanted: SampleRange) -> list[tuple[int, str]]:
+    types = session_sensor_types(session_pk)
+    if wanted.sensor_type is not None:
+        types = [t for t in types if t[1] == wanted.sensor_type]
+    if wanted.after is not None:
+        types = [t for t in types if t[1] >= wanted.after[0]]
+    return types
+
+
+def _statement(name: str, wanted: SampleRange, limit: int | None) -> tuple[str, dict]:
+    data = "data::text" if is_postgres() else "data"
+    sql = (
+        f"SELECT timestamp, {data} FROM sensor_data"
+        " WHERE recording_session_id = :session AND sensor_type_id = :type"
+    )
+    params: dict = {}
+    if wanted.start is not None:
+        sql += " AND timestamp >= :start"
+        params["start"] = wanted.start
+    if wanted.end is not None:
+        sql += " AND timestamp < :end"
+        params["end"] = wanted.end
+    if wanted.after is not None and wanted.after[0] == name:
+        sql += " AND timestamp > :after"
+        params["after"] = wanted.after[1]
+    sql += " ORDER BY timestamp"
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    return sql, params
+
+
+def page_of_samples(
+    session_pk: int, wanted: SampleRange, limit: int
+) -> tuple[list[tuple[str, int, str]], str | None]:
+    """Up to `limit` rows `(sensor_type, timestamp, data JSON text)` and the next cursor."""
+    rows: list[tuple[str, int, str]] = []
+    connection = db.session.connection()
+    for type_id, name in _types(session_pk, wanted):
+        sql, params = _statement(name, wanted, limit + 1 - len(rows))
+        params |= {"session": session_pk, "type": type_id}
+        rows.extend((name, ts, data) for ts, data in connection.execute(text(sql), params))
+        if len(rows) > limit:
+            break
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1][0], rows[-1][1])
+
+
+def stream_samples(session_pk: int, wanted: SampleRange) -> Iterator[tuple[str, list[tuple]]]:
+    """`(sensor_type, rows of (timestamp, data JSON text))` in chunks, via server-side cursors."""
+    connection = db.session.connection().execution_options(
+        stream_results=True, yield_per=STREAM_CHUNK
+    )
+    for type_id, name in _types(session_pk, wanted):
+        sql, params = _statement(name, wanted, None)
+        params |= {"session": session_pk, "type": type_id}
+        for rows in connection.execute(text(sql), params).partitions():
+            yield name, rows

@@ -1,0 +1,178 @@
+"""Query, body and response models of /api/sessions (validation and the OpenAPI document)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
+
+from app.sync.schemas import SENSOR_TYPE_PATTERN, Timestamp
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+MAX_TIMESTAMP_MS = 2**62  # far beyond any real clock, inside BIGINT
+
+
+def _iso_only(value: Any) -> Any:
+    """Query strings are text: accept ISO 8601 date-times only, not dates or epoch numbers."""
+    if isinstance(value, str) and not _ISO_DATETIME.match(value):
+        raise ValueError("must be an ISO 8601 date-time such as 2025-11-13T00:00:00Z")
+    return value
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Naive times are UTC; aware ones are converted to it."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+QueryTime = Annotated[datetime, BeforeValidator(_iso_only)]
+SensorTypeName = Annotated[str, StringConstraints(pattern=SENSOR_TYPE_PATTERN)]
+Millis = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP_MS)]
+
+
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class SessionListQuery(_Query):
+    """Filters of the session list; `start`/`end` bound start_time as [start, end)."""
+
+    start: QueryTime | None = None
+    end: QueryTime | None = None
+    sensor_type: SensorTypeName | None = Field(
+        default=None, description="Only sessions holding samples of this sensor type"
+    )
+    active: bool | None = None
+    q: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00]*$")] | None = Field(
+        default=None, description="Case-insensitive text contained in the notes"
+    )
+    order: Literal["asc", "desc"] = "desc"
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    page_size: int = Field(default=50, ge=1, le=100)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value)
+
+
+class SessionDataQuery(_Query):
+    """One page of samples; `start`/`end` bound the sample timestamp (ms) as [start, end)."""
+
+    sensor_type: SensorTypeName | None = None
+    start: Millis | None = None
+    end: Millis | None = None
+    cursor: Annotated[str, StringConstraints(max_length=300)] | None = Field(
+        default=None, description="`next_cursor` of the previous page"
+    )
+    limit: int = Field(default=1000, ge=1, le=10_000)
+
+
+class ExportQuery(_Query):
+    format: Literal["csv", "ndjson", "parquet"] = "csv"
+    sensor_type: SensorTypeName | None = None
+
+
+class SessionPatch(BaseModel):
+    """Fields a user may edit; sent fields overwrite stored ones (last write wins)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    notes: Annotated[str, StringConstraints(max_length=10_000, strict=True)] | None = None
+    end_time: Timestamp | None = None
+    is_active: StrictBool | None = None
+
+    @field_validator("end_time")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value)
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+# Responses
+
+
+class SessionMetaOut(BaseModel):
+    session_id: str
+    start_time: datetime
+    end_time: datetime | None
+    is_active: bool
+    enabled_sensors: list[str]
+    sample_rate: float | None
+    data_count: int
+    notes: str | None
+    is_uploaded: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class SessionListOut(BaseModel):
+    sessions: list[SessionMetaOut]
+    page: int
+    page_size: int
+    total: int
+    has_more: bool
+
+
+class SensorSummaryOut(BaseModel):
+    sensor_type: str
+    count: int
+    first_timestamp: int
+    last_timestamp: int
+
+
+class SessionDetailOut(SessionMetaOut):
+    sensors: list[SensorSummaryOut]
+
+
+class DeletedOut(BaseModel):
+    message: str
+    session_id: str
+    deleted_at: datetime
+
+
+class GapOut(BaseModel):
+    start: int = Field(description="Timestamp (ms) of the last sample before the gap")
+    end: int = Field(description="Timestamp (ms) of the first sample after the gap")
+    missing_ms: int = Field(description="Gap length minus one nominal interval")
+
+
+class SensorCoverageOut(SensorSummaryOut):
+    interval_ms: float | None = Field(description="Nominal interval used to find gaps")
+    interval_source: Literal["declared", "observed"] | None
+    gap_count: int
+    missing_ms: int
+    gaps: list[GapOut] = Field(description="The first 100 gaps")
+
+
+class CoverageOut(BaseModel):
+    session_id: str
+    declared_sample_rate: float | None
+    sensors: list[SensorCoverageOut]
+    total_gaps: int
+    total_missing_ms: int
+
+
+class SampleOut(BaseModel):
+    sensor_type: str
+    timestamp: int
+    data: dict[str, Any]
+
+
+class DataPageOut(BaseModel):
+    session_id: str
+    samples: list[SampleOut]
+    next_cursor: str | None
