@@ -3,7 +3,8 @@
 The push hook publishes with a delay (`ANALYSIS_DELAY_SECONDS`) and the task skips sessions
 that are up to date or still receiving batches, so a session pushed in many batches is
 analysed about once, after its last batch. The sweep finds closed sessions whose current
-state was never analysed (the broker was down, or a task was lost) and enqueues them.
+state was never analysed (the broker was down when it closed) and enqueues them; tasks lost
+on the way are published again by app/analyses/recovery.py.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 
 from app.analyses import store
 from app.analyses.jobs import KINDS
+from app.analyses.recovery import resend_lost_tasks
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
 from app.models.base import utcnow
@@ -24,7 +26,6 @@ from app.tasks import dispatch
 ANALYZE_SESSION = "app.tasks.data_processing.analyze_session"
 SWEEP_GRACE = timedelta(minutes=5)  # longer than ANALYSIS_DELAY_SECONDS: leave it to the hook
 SWEEP_WINDOW = timedelta(days=7)  # older sessions are left alone (their data may be purged)
-LOST_AFTER = timedelta(hours=1)  # an unfinished row this old belongs to a lost task
 
 
 def enqueue_after_close(session_pk: int) -> str | None:
@@ -41,15 +42,12 @@ def enqueue_after_close(session_pk: int) -> str | None:
 
 
 def sessions_to_sweep(limit: int = 100) -> list[tuple[int, datetime]]:
-    """Closed sessions whose current change stamp has no analysis, finished or in flight."""
+    """Closed sessions whose current change stamp has no analysis, finished or in flight
+    (in-flight tasks that got lost are recovery's business)."""
     now = utcnow()
     covered = exists().where(
         SessionAnalysis.recording_session_id == RecordingSession.id,
         SessionAnalysis.source_updated_at >= RecordingSession.updated_at,
-        or_(
-            SessionAnalysis.status.in_([store.SUCCESS, store.FAILURE]),
-            SessionAnalysis.updated_at >= now - LOST_AFTER,
-        ),
     )
     query = (
         select(RecordingSession.id, RecordingSession.updated_at)
@@ -68,7 +66,7 @@ def sessions_to_sweep(limit: int = 100) -> list[tuple[int, datetime]]:
 
 
 def sweep(limit: int = 100) -> dict[str, int]:
-    """Enqueue the analysis of closed sessions that never got one.
+    """Enqueue the analysis of closed sessions that never got one; resend lost tasks.
 
     Pending rows are written before publishing, so the next sweep sees the session as
     covered even while its task still waits in the queue.
@@ -83,4 +81,4 @@ def sweep(limit: int = 100) -> dict[str, int]:
             store.discard(task_id)
             break  # the broker is down; the next sweep tries again
         enqueued += 1
-    return {"found": len(found), "enqueued": enqueued}
+    return {"found": len(found), "enqueued": enqueued, **resend_lost_tasks(limit)}

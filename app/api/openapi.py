@@ -50,7 +50,8 @@ class Operation:
     query: type[BaseModel] | None = None
     responses: dict[int, Any] = field(default_factory=dict)
     auth: bool = True
-    content_types: dict[int, str] = field(default_factory=dict)
+    # Media types per status when not JSON (several when the same code can carry several).
+    content_types: dict[int, tuple[str, ...]] = field(default_factory=dict)
     description: str | None = None
 
 
@@ -96,11 +97,11 @@ def _responses(op: Operation, defs: dict) -> dict:
     if op.auth:
         codes.setdefault(401, ErrorOut)
     for code, model in sorted(codes.items()):
-        content_type = op.content_types.get(code, "application/json")
+        media_types = op.content_types.get(code, ("application/json",))
         entry: dict[str, Any] = {"description": _STATUS_TEXT.get(code, "")}
         if model is not None:
             schema = _schema_of(model, "serialization", defs)
-            entry["content"] = {content_type: {"schema": schema}}
+            entry["content"] = {media: {"schema": schema} for media in media_types}
         if code == 429:
             entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
         responses[str(code)] = entry

@@ -24,7 +24,7 @@ _FILE = {"type": "string", "format": "binary"}
     "(one sample per line) or application/vnd.apache.parquet, by `format`.",
     query=ExportQuery,
     responses={200: _FILE, 400: ErrorOut, 404: ErrorOut},
-    content_types={200: "*/*"},
+    content_types={200: ("text/csv", "application/x-ndjson", "application/vnd.apache.parquet")},
 )
 @jwt_required()
 def export_session(session_id: str):

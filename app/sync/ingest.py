@@ -84,25 +84,27 @@ _SQLITE_INCOMING = """
     JOIN sensor_types AS t ON t.name = json_extract(value, '$.sensor_type')
 """
 
-_SQLITE_UPDATE = text(
+# SQLite: count the batch's keys already stored, then one upsert. Both statements loop over the
+# batch and probe the dedup index (CROSS JOIN fixes that order), never over the session's rows.
+_SQLITE_EXISTING = text(
     f"""
-    UPDATE sensor_data SET data = incoming.data, updated_at = :stamp
-    FROM ({_SQLITE_INCOMING}) AS incoming
+    SELECT count(*) FROM ({_SQLITE_INCOMING}) AS incoming
+    CROSS JOIN sensor_data
     WHERE sensor_data.recording_session_id = :session
       AND sensor_data.sensor_type_id = incoming.sensor_type_id
       AND sensor_data.timestamp = incoming.ts
-      AND sensor_data.data IS NOT incoming.data
     """
-).bindparams(bindparam("stamp", type_=UTCDateTime()))
+)
 
-_SQLITE_INSERT = text(
+_SQLITE_UPSERT = text(
     f"""
     INSERT INTO sensor_data
         (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
     SELECT ts, :stamp, :stamp, :session, sensor_type_id, data
     FROM ({_SQLITE_INCOMING}) WHERE true
-    ORDER BY sensor_type_id, ts
-    ON CONFLICT (recording_session_id, sensor_type_id, timestamp) DO NOTHING
+    ON CONFLICT (recording_session_id, sensor_type_id, timestamp) DO UPDATE
+        SET data = excluded.data, updated_at = excluded.updated_at
+        WHERE sensor_data.data IS NOT excluded.data
     """
 ).bindparams(bindparam("stamp", type_=UTCDateTime()))
 
@@ -129,9 +131,10 @@ def upsert_samples(session_pk: int, samples: list[dict], stamp: datetime) -> Ups
     if connection.dialect.name == "postgresql":
         inserted, updated = connection.execute(_PG_UPSERT, params).one()
         return UpsertCounts(inserted, updated)
-    updated = connection.execute(_SQLITE_UPDATE, params).rowcount
-    inserted = connection.execute(_SQLITE_INSERT, params).rowcount
-    return UpsertCounts(inserted, updated)
+    existing = connection.execute(_SQLITE_EXISTING, params).scalar_one()
+    changed = connection.execute(_SQLITE_UPSERT, params).rowcount
+    inserted = len(samples) - existing
+    return UpsertCounts(inserted, changed - inserted)
 
 
 def _pg_overlaps(session_pk: int, samples: list[dict], type_ids: dict[str, int]) -> bool:

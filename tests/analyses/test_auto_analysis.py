@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import create_app
 from app.analyses import scheduling
@@ -96,7 +97,8 @@ def test_the_sweep_enqueues_closed_sessions_never_analysed_once(app, client, reg
     first = sweep_unanalysed_sessions()
     second = sweep_unanalysed_sessions()
 
-    assert first == {"found": 2, "enqueued": 2} and second == {"found": 0, "enqueued": 0}
+    assert first == {"found": 2, "enqueued": 2, "resent": 0, "given_up": 0}
+    assert second == {"found": 0, "enqueued": 0, "resent": 0, "given_up": 0}
     pending = [(pk, status) for pk, _kind, status in _rows(app) if status == "pending"]
     assert sorted({pk for pk, _ in pending}) == sorted([pks["closed"], other_closed])
     with app.app_context():
@@ -129,3 +131,41 @@ def test_a_swept_task_that_finds_results_up_to_date_leaves_no_pending_rows(app, 
 
     assert outcome["status"] == "skipped"
     assert [status for *_, status in _rows(app)] == ["success"] * 3
+
+
+def _age_rows(app, task_id: str, **ago) -> None:
+    stamp = datetime.now(UTC) - timedelta(**ago)
+    with app.app_context():
+        db.session.execute(
+            update(SessionAnalysis)
+            .where(SessionAnalysis.task_id == task_id)
+            .values(updated_at=stamp, created_at=stamp)
+        )
+        db.session.commit()
+
+
+def test_a_lost_task_is_published_again_under_its_own_id(app, client, register):
+    user, headers, _ = register()
+    push(client, headers, "s", xyz("accelerometer", 5))
+    task_id = client.post("/api/sessions/s/analysis", json={"sensitivity": 2}, headers=headers)
+    task_id = task_id.json["task_id"]
+    _age_rows(app, task_id, hours=2)  # as if its message had been dropped
+
+    assert sweep_unanalysed_sessions()["resent"] == 1
+    assert sweep_unanalysed_sessions()["resent"] == 0  # waits again before the next resend
+    analyze_session.apply(args=[session_pk(app, user["id"], "s"), 2.0], task_id=task_id).get()
+
+    body = client.get(f"/api/tasks/{task_id}", headers=headers).json
+    assert body["state"] == "SUCCESS" and len(body["results"]) == 3
+
+
+def test_a_task_lost_for_a_day_is_given_up(app, client, register):
+    _, headers, _ = register()
+    push(client, headers, "s", xyz("accelerometer", 5))
+    task_id = client.post("/api/sessions/s/analysis", headers=headers).json["task_id"]
+    _age_rows(app, task_id, days=2)
+
+    assert sweep_unanalysed_sessions()["given_up"] == 1
+    body = client.get(f"/api/tasks/{task_id}", headers=headers).json
+    assert body["state"] == "FAILURE"
+    assert body["results"]["analysis"]["error"] == "lost: the task never completed"
