@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from sqlalchemy import func, select, update
 
@@ -240,4 +238,4 @@ def test_generate_statistics_counts_only_the_users_sessions_in_the_period(app, c
     assert result["sensor_usage"] == {"accelerometer": 2, "gps": 1}
     assert result["records_by_sensor"] == {"accelerometer": 20, "gps": 5}
     assert result["sessions_per_day"] == {"2025-11-13": 1, "2025-11-14": 1}
-    assert math.isclose(result["user_id"], user["id"])
+    assert result["user_id"] == user["id"]
