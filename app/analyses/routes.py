@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 from flask_jwt_extended import get_jwt_identity, jwt_required
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.analyses import service, statistics, task_status
+from app.analyses.schemas import (
+    AnalysisRequest,
+    AnalysisStartedOut,
+    SessionAnalysesOut,
+    StatsOut,
+    StatsQuery,
+    TaskOut,
+)
 from app.api.json_body import read_json_body
+from app.api.openapi import operation
+from app.api.schemas import ErrorOut
 from app.api.validation import parse_model
 
 bp = Blueprint("analyses", __name__, url_prefix="/api")
-
-
-class AnalysisRequest(BaseModel):
-    """Optional body of POST …/analysis."""
-
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
-
-    sensitivity: float = Field(default=3.0, gt=0, le=100, strict=False)
 
 
 def _user_id() -> int:
@@ -26,6 +27,20 @@ def _user_id() -> int:
 
 
 @bp.post("/sessions/<session_id>/analysis")
+@operation(
+    "Analyse a session in the background (statistics, metrics, anomalies)",
+    tags=["analysis"],
+    body=AnalysisRequest,
+    body_required=False,
+    responses={
+        202: AnalysisStartedOut,
+        400: ErrorOut,
+        404: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        503: ErrorOut,
+    },
+)
 @jwt_required()
 def start_analysis(session_id: str) -> tuple[Response, int]:
     body = parse_model(AnalysisRequest, read_json_body(required=False))
@@ -33,18 +48,34 @@ def start_analysis(session_id: str) -> tuple[Response, int]:
 
 
 @bp.get("/sessions/<session_id>/analysis")
+@operation(
+    "The latest analysis results of a session, per kind",
+    tags=["analysis"],
+    responses={200: SessionAnalysesOut, 404: ErrorOut},
+)
 @jwt_required()
 def session_analysis(session_id: str) -> Response:
     return jsonify(service.latest_results(_user_id(), session_id))
 
 
 @bp.get("/tasks/<task_id>")
+@operation(
+    "State and result of one of the caller's tasks",
+    tags=["analysis"],
+    responses={200: TaskOut, 404: ErrorOut},
+)
 @jwt_required()
 def task(task_id: str) -> Response:
     return jsonify(task_status.task_status(_user_id(), task_id))
 
 
 @bp.get("/stats")
+@operation(
+    "The caller's statistics for a date range",
+    tags=["analysis"],
+    query=StatsQuery,
+    responses={200: StatsOut, 400: ErrorOut},
+)
 @jwt_required()
 def stats() -> Response:
     start, end = statistics.parse_period(

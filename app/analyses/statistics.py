@@ -31,8 +31,12 @@ def _parse(value: str, name: str, *, end: bool) -> datetime:
 
 def parse_period(start_date: str | None, end_date: str | None) -> tuple[datetime, datetime]:
     """[start, end) from optional strings; defaults to the last 30 days. 400 when invalid."""
-    end = _parse(end_date, "end_date", end=True) if end_date else utcnow()
-    start = _parse(start_date, "start_date", end=False) if start_date else end - DEFAULT_PERIOD
+    end = _parse(end_date, "end_date", end=True) if end_date is not None else utcnow()
+    start = (
+        _parse(start_date, "start_date", end=False)
+        if start_date is not None
+        else end - DEFAULT_PERIOD
+    )
     if start >= end:
         raise ValidationFailed(
             "start_date must be before end_date",

@@ -47,6 +47,7 @@ class Operation:
     body: type[BaseModel] | None = None
     body_example: dict | None = None
     body_required: bool = True
+    form: dict | None = None  # a multipart/form-data body, as a literal JSON Schema
     query: type[BaseModel] | None = None
     responses: dict[int, Any] = field(default_factory=dict)
     auth: bool = True
@@ -134,6 +135,11 @@ def build_spec(app: Flask) -> dict:
                 entry["requestBody"] = {
                     "required": op.body_required,
                     "content": {"application/json": media},
+                }
+            if op.form is not None:
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": op.form}},
                 }
             entry["security"] = [{"bearerAuth": []}] if op.auth else []
             paths.setdefault(path, {})[method.lower()] = entry
