@@ -1,0 +1,1 @@
+"""File import for long offline recordings: POST /api/uploads, imported by a background task."""

@@ -1,0 +1,264 @@
+"""Importing an uploaded file through the push path, one chunk per transaction, resumable.
+
+Each chunk is treated exactly like a push of those samples: the same validation
+(`split_samples`), in-batch dedup (`dedupe_last_wins`), set-based upsert (`upsert_samples`),
+session creation and last-write-wins (app/sync/sessions.py), under a change stamp from
+`begin_stamped_write()` so delta pulls see it. The chunk's counts and the new
+`lines_processed` commit in the same transaction as its samples: that is the checkpoint a
+redelivered or continued import resumes from, so nothing is ever counted twice. Two runners
+of the same upload cannot interleave: a chunk only commits when the checkpoint it started
+from is still the stored one.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from app.errors import ApiError
+from app.extensions import db
+from app.models import SyncLog, Upload
+from app.models.base import utcnow
+from app.sync.ingest import upsert_samples
+from app.sync.push import dedupe_last_wins
+from app.sync.schemas import SessionIn, split_samples
+from app.sync.sessions import apply_changes, lock_or_create_session
+from app.sync.watermark import begin_stamped_write
+from app.uploads import readers
+from app.uploads.states import FAILED, RUNNING, SUCCESS
+
+MAX_LINE_BYTES = 1024 * 1024
+_SUMMARY_FIELDS = ("state", "lines_processed", "inserted", "updated", "duplicates", "errors")
+TIME_BUDGET_SECONDS = 120.0  # then the task hands over to a continuation (hard limit: 300 s)
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """Chunk size and the limits that keep one import bounded."""
+
+    chunk_samples: int = 5000
+    max_bytes: int = 4 * 1024**3
+    max_line: int = MAX_LINE_BYTES
+    max_error_details: int = 100
+    max_attempts: int = 5
+    time_budget_s: float = TIME_BUDGET_SECONDS
+
+    @classmethod
+    def from_config(cls, config: Any) -> ImportSettings:
+        return cls(
+            chunk_samples=config["UPLOAD_CHUNK_SAMPLES"],
+            max_bytes=config["MAX_UPLOAD_DECOMPRESSED_BYTES"],
+            max_error_details=config["MAX_ERROR_DETAILS"],
+            max_attempts=config["MAX_TASK_DELIVERIES"],
+        )
+
+
+@dataclass(frozen=True)
+class _Job:
+    """The plain facts of an upload a run needs (no ORM object across transactions)."""
+
+    upload_id: int
+    user_id: int
+    path: Path
+    file_format: str
+    compressed: bool
+    session: SessionIn
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _lock_upload(upload_id: int) -> Upload | None:
+    return db.session.scalar(
+        select(Upload)
+        .where(Upload.id == upload_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _outcome(upload_id: int, outcome: str) -> dict[str, Any]:
+    """A JSON-plain summary for the task result."""
+    db.session.rollback()
+    upload = db.session.get(Upload, upload_id)
+    summary = {"outcome": outcome, "upload_id": upload_id}
+    if upload is not None:
+        summary |= {key: getattr(upload, key) for key in _SUMMARY_FIELDS}
+    return summary
+
+
+def _fail(upload_id: int, message: str) -> dict[str, Any]:
+    db.session.rollback()
+    upload = _lock_upload(upload_id)
+    now = utcnow()
+    upload.state, upload.error_message = FAILED, message[:2000]
+    upload.completed_at = upload.updated_at = now
+    db.session.commit()
+    return _outcome(upload_id, "failed")
+
+
+def _split(chunk: list[readers.Record]) -> tuple[list[dict], int, list[dict]]:
+    """Valid samples (deduplicated, last wins), how many were valid, and errors by line."""
+    good = [record for record in chunk if record.error is None]
+    indexed, problems = split_samples(
+        [record.value for record in good], utcnow(), check_numbers=any(r.lenient for r in good)
+    )
+    errors = [{"line": r.number, "error": r.error} for r in chunk if r.error is not None]
+    errors += [{"line": good[p["index"]].number, "error": p["error"]} for p in problems]
+    errors.sort(key=lambda error: error["line"])
+    return dedupe_last_wins([sample for _, sample in indexed]), len(indexed), errors
+
+
+def apply_chunk(job: _Job, chunk: list[readers.Record], position: int, max_details: int) -> bool:
+    """Store one chunk like a push and advance the checkpoint; False if another run moved it."""
+    samples, valid, errors = _split(chunk)
+    stamp = begin_stamped_write()
+    upload = _lock_upload(job.upload_id)
+    if upload is None or upload.state != RUNNING or upload.lines_processed != position:
+        db.session.rollback()
+        return False
+    session, created = lock_or_create_session(job.user_id, job.session, stamp)
+    changed = apply_changes(session, job.session.changes()) and not created
+    counts = upsert_samples(session.id, samples, stamp)
+    session.data_count += counts.inserted
+    session.last_synced_at = stamp
+    if not session.is_active and "is_uploaded" not in job.session.model_fields_set:
+        changed |= not session.is_uploaded
+        session.is_uploaded = True
+    if changed or counts.inserted or counts.updated:
+        session.updated_at = stamp
+
+    upload.recording_session_id = session.id
+    upload.lines_processed = chunk[-1].number if chunk else position
+    upload.total_records += len(chunk)
+    upload.inserted += counts.inserted
+    upload.updated += counts.updated
+    upload.duplicates += valid - counts.inserted - counts.updated
+    upload.errors += len(errors)
+    room = max_details - len(upload.error_details)
+    if errors and room > 0:
+        upload.error_details = [*upload.error_details, *errors[:room]]
+    upload.attempts = 1  # progress: only runs that make none count towards the cap
+    upload.updated_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def _finish(job: _Job, max_details: int) -> None:
+    """Mark the upload done and log it as a push (status and counts like a push's)."""
+    db.session.rollback()
+    upload = db.session.get(Upload, job.upload_id)
+    if upload.recording_session_id is None:  # a file without samples still creates the session
+        apply_chunk(job, [], upload.lines_processed, max_details)
+    upload = _lock_upload(job.upload_id)
+    if upload.state != RUNNING:  # another run finished it first
+        db.session.rollback()
+        return
+    now = utcnow()
+    upload.state, upload.completed_at, upload.updated_at = SUCCESS, now, now
+    db.session.add(
+        SyncLog(
+            user_id=upload.user_id,
+            recording_session_id=upload.recording_session_id,
+            sync_type="push",
+            status="partial" if upload.errors else "success",
+            records_count=upload.total_records,
+            duplicates_count=upload.duplicates,
+            errors_count=upload.errors,
+            error_message=f"{upload.errors} invalid samples skipped" if upload.errors else None,
+            details={
+                "source": "upload",
+                "upload_id": upload.id,
+                "inserted": upload.inserted,
+                "updated": upload.updated,
+                "bytes": upload.size_bytes,
+                "lines": upload.lines_processed,
+            },
+            started_at=upload.started_at or now,
+            completed_at=now,
+        )
+    )
+    db.session.commit()
+
+
+def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
+    deadline = time.monotonic() + settings.time_budget_s
+    records = readers.records(
+        job.path,
+        job.file_format,
+        job.compressed,
+        max_bytes=settings.max_bytes,
+        max_line=settings.max_line,
+    )
+    remaining = (record for record in records if record.number > position)
+    for chunk in _batched(remaining, settings.chunk_samples):
+        if job.file_format == readers.NDJSON:
+            chunk = [readers.parse_ndjson(record) for record in chunk]
+        if not apply_chunk(job, chunk, position, settings.max_error_details):
+            return "superseded"
+        position = chunk[-1].number
+        if time.monotonic() > deadline:
+            return "continue"
+    _finish(job, settings.max_error_details)
+    return "done"
+
+
+def _start(upload_id: int) -> Upload | None:
+    """Count this run as an attempt; None when there is nothing (left) to do."""
+    upload = _lock_upload(upload_id)
+    if upload is None or upload.state in (SUCCESS, FAILED):
+        db.session.rollback()
+        return None
+    now = utcnow()
+    upload.attempts += 1
+    upload.state = RUNNING
+    upload.started_at = upload.started_at or now
+    upload.updated_at = now
+    db.session.commit()
+    return upload
+
+
+def run_import(upload_id: int, settings: ImportSettings) -> dict[str, Any]:
+    """Import (the rest of) an upload. `outcome` says what happened:
+
+    done, continue (time budget used: run again), superseded (another run holds it),
+    failed, or skipped (already finished or unknown).
+    """
+    db.session.rollback()
+    upload = _start(upload_id)
+    if upload is None:
+        return _outcome(upload_id, "skipped")
+    if upload.attempts > settings.max_attempts:
+        return _fail(upload_id, f"Given up after {upload.attempts - 1} runs without progress")
+    try:
+        job = _Job(
+            upload_id=upload.id,
+            user_id=upload.user_id,
+            path=Path(upload.stored_path),
+            file_format=upload.file_format,
+            compressed=upload.compressed,
+            session=SessionIn.model_validate(upload.session_meta),
+        )
+        if upload.lines_total is None:
+            upload.lines_total = readers.count_lines(job.path, job.compressed, settings.max_bytes)
+            db.session.commit()
+        return _outcome(upload_id, _ingest(job, upload.lines_processed, settings))
+    except readers.TooLarge as error:
+        return _fail(upload_id, f"The file is too large: {error}")
+    except (OSError, EOFError, zlib.error) as error:
+        return _fail(upload_id, f"The file cannot be read: {error}")
+    except ApiError as error:
+        return _fail(upload_id, error.message)
+    except ValidationError as error:
+        return _fail(upload_id, f"Invalid session metadata: {error}")
