@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.sync.schemas import SENSOR_TYPE_PATTERN, Timestamp
+from app.sync.schemas import SENSOR_TYPE_PATTERN, Timestamp, as_utc
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 MAX_TIMESTAMP_MS = 2**62  # far beyond any real clock, inside BIGINT
@@ -27,13 +27,6 @@ def _iso_only(value: Any) -> Any:
     if isinstance(value, str) and not _ISO_DATETIME.match(value):
         raise ValueError("must be an ISO 8601 date-time such as 2025-11-13T00:00:00Z")
     return value
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Naive times are UTC; aware ones are converted to it."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 QueryTime = Annotated[datetime, BeforeValidator(_iso_only)]

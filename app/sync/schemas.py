@@ -42,7 +42,8 @@ def _iso_string(value: Any) -> Any:
     return value
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
+def as_utc(value: datetime | None) -> datetime | None:
+    """Naive times are UTC; aware ones are converted to it."""
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -70,7 +71,7 @@ class SessionIn(_Strict):
     @field_validator("start_time", "end_time")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return _as_utc(value)
+        return as_utc(value)
 
     @field_validator("sample_rate", mode="before")
     @classmethod
@@ -122,9 +123,9 @@ class PullCursor:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             updated_at, id_, watermark = orjson.loads(raw)
             return cls(
-                _as_utc(datetime.fromisoformat(updated_at)),
+                as_utc(datetime.fromisoformat(updated_at)),
                 int(id_),
-                _as_utc(datetime.fromisoformat(watermark)),
+                as_utc(datetime.fromisoformat(watermark)),
             )
         except (ValueError, TypeError, orjson.JSONDecodeError):
             raise ValueError("is not a cursor returned by this server") from None
@@ -142,7 +143,7 @@ class PullRequest(_Strict):
     @field_validator("last_sync_time")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return _as_utc(value)
+        return as_utc(value)
 
     @field_validator("cursor")
     @classmethod

@@ -29,6 +29,7 @@ class UploadOut(BaseModel):
     task_id: str | None
     state: str
 
+
 FORM_OVERHEAD_BYTES = 1024 * 1024  # multipart framing and the session field
 
 
