@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, text
 
+from app.analyses.scheduling import enqueue_after_close
 from app.errors import NotFound
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
@@ -119,10 +120,13 @@ def update_session(user_id: int, session_id: str, patch: SessionPatch) -> dict[s
     session = lock_session(user_id, session_id) if _SESSION_ID.match(session_id) else None
     if session is None:
         raise _not_found(session_id)
+    was_active = session.is_active
     if apply_changes(session, patch.changes()):
         session.updated_at = stamp
-    body = session_json(session)
+    body, session_pk = session_json(session), session.id
     db.session.commit()
+    if was_active and not body["is_active"]:
+        enqueue_after_close(session_pk)  # as when a push closes it (after the commit)
     return body
 
 

@@ -1,11 +1,20 @@
-"""Housekeeping of the auth tables."""
+"""Housekeeping of the auth and tombstone tables."""
 
 from celery import shared_task
+from flask import current_app
 
 from app.auth import revocation
+from app.sessions.tombstones import purge_tombstones
 
 
 @shared_task(name="app.tasks.maintenance.purge_expired_revocations")
 def purge_expired_revocations() -> dict:
     """Revoked ids of tokens past their expiry protect nothing; drop them."""
     return {"deleted": revocation.purge_expired()}
+
+
+@shared_task(name="app.tasks.maintenance.purge_old_tombstones")
+def purge_old_tombstones(days: int | None = None) -> dict:
+    """Tombstones past the retention horizon; pulls older than it get full_resync_required."""
+    days = days if days is not None else current_app.config["TOMBSTONE_RETENTION_DAYS"]
+    return {"deleted": purge_tombstones(days), "retention_days": days}

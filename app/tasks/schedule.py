@@ -59,6 +59,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 600.0,
         "options": {"expires": 600},
     },
+    "purge-old-tombstones": {
+        "task": "app.tasks.maintenance.purge_old_tombstones",
+        "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": DAY},
+    },
     "purge-expired-revocations": {
         "task": "app.tasks.maintenance.purge_expired_revocations",
         "schedule": crontab(minute=15),

@@ -68,3 +68,37 @@ def test_purge_drops_old_tombstones_and_old_syncs_need_a_full_resync(app, client
     assert old_sync["full_resync_required"] is True
     assert old_sync["deleted_session_ids"] == ["new"]
     assert pull(client, auth_headers, last_sync_time=recent)["full_resync_required"] is False
+
+
+def test_the_purge_task_uses_the_configured_retention(app, client, auth_headers):
+    from app.tasks.maintenance import purge_old_tombstones
+
+    push(client, auth_headers, push_body("aged", samples(1)))
+    client.delete("/api/sessions/aged", headers=auth_headers)
+    with app.app_context():
+        db.session.execute(
+            update(SessionTombstone).values(deleted_at=utcnow() - timedelta(days=40))
+        )
+        db.session.commit()
+        assert purge_old_tombstones.run() == {"deleted": 0, "retention_days": 90}
+        assert purge_old_tombstones.run(30) == {"deleted": 1, "retention_days": 30}
+
+
+def test_closing_a_session_by_patch_enqueues_its_analysis(client, auth_headers):
+    from celery import signals
+
+    push(client, auth_headers, push_body("open", samples(20)))
+    published = []
+
+    def capture(sender=None, **_kwargs):
+        published.append(sender)
+
+    signals.before_task_publish.connect(capture, weak=False)
+    try:
+        response = client.patch(
+            "/api/sessions/open", json={"end_time": "2025-11-13T01:00:00Z"}, headers=auth_headers
+        )
+    finally:
+        signals.before_task_publish.disconnect(capture)
+    assert response.status_code == 200 and response.json["is_active"] is False
+    assert published == ["app.tasks.data_processing.analyze_session"]

@@ -33,6 +33,7 @@ EXPECTED_SCHEDULE = {
     "app.tasks.data_processing.sweep_unanalysed_sessions": ((), 600.0),
     "app.tasks.uploads.resume_stalled_uploads": ((), 600.0),
     "app.tasks.maintenance.purge_expired_revocations": ((), crontab(minute=15)),
+    "app.tasks.maintenance.purge_old_tombstones": ((), crontab(hour=3, minute=45)),
 }
 
 
