@@ -7,6 +7,8 @@ as the SQLAlchemy docs recommend) so a push can take the write lock up front.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -54,3 +56,18 @@ def begin_write_transaction() -> Connection:
     """
     db.session.rollback()
     return db.session.connection(execution_options={_IMMEDIATE: True})
+
+
+def stream_rows(statement, params: dict, chunk: int) -> Iterator[list]:
+    """Rows of a large query in lists of `chunk`, through a server-side cursor (PostgreSQL),
+    so memory stays flat however many rows there are.
+
+    Plain `fetchmany` on a `stream_results` result: with `yield_per` + `partitions()`,
+    SQLAlchemy 2.1 on psycopg2 was measured holding the whole result (+223 MB for 500k rows).
+    """
+    connection = db.session.connection().execution_options(
+        stream_results=True, max_row_buffer=chunk
+    )
+    result = connection.execute(statement, params)
+    while rows := result.fetchmany(chunk):
+        yield rows

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import orjson
 from sqlalchemy import text
 
-from app.database import is_postgres
+from app.database import is_postgres, stream_rows
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.sync.sensor_types import session_sensor_types
@@ -100,11 +100,8 @@ def page_of_samples(
 
 def stream_samples(session_pk: int, wanted: SampleRange) -> Iterator[tuple[str, list[tuple]]]:
     """`(sensor_type, rows of (timestamp, data JSON text))` in chunks, via server-side cursors."""
-    connection = db.session.connection().execution_options(
-        stream_results=True, yield_per=STREAM_CHUNK
-    )
     for type_id, name in _types(session_pk, wanted):
         sql, params = _statement(name, wanted, None)
         params |= {"session": session_pk, "type": type_id}
-        for rows in connection.execute(text(sql), params).partitions():
+        for rows in stream_rows(text(sql), params, STREAM_CHUNK):
             yield name, rows

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import Select, and_, bindparam, func, or_, select, text
 
 from app.api.json_provider import dumps_bytes, iso_utc
-from app.database import begin_write_transaction
+from app.database import begin_write_transaction, stream_rows
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import UTCDateTime, utcnow
@@ -146,12 +146,9 @@ def _sample_rows(session_pk: int, since: datetime | None) -> Iterator[tuple[str,
     statement = text(sql + " ORDER BY timestamp")
     if since is not None:
         statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
-    connection = db.session.connection().execution_options(
-        stream_results=True, yield_per=SAMPLE_CHUNK
-    )
     for type_id, name in session_sensor_types(session_pk):
         params = {"session": session_pk, "type": type_id, "since": since}
-        for rows in connection.execute(statement, params).partitions():
+        for rows in stream_rows(statement, params, SAMPLE_CHUNK):
             yield name, rows
 
 
