@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.sync.schemas import SENSOR_TYPE_PATTERN, Timestamp, as_utc
+from app.sync.schemas import SENSOR_TYPE_PATTERN, SessionMetaOut, Timestamp, as_utc
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 MAX_TIMESTAMP_MS = 2**62  # far beyond any real clock, inside BIGINT
@@ -96,20 +96,6 @@ class SessionPatch(BaseModel):
 
 
 # Responses
-
-
-class SessionMetaOut(BaseModel):
-    session_id: str
-    start_time: datetime
-    end_time: datetime | None
-    is_active: bool
-    enabled_sensors: list[str]
-    sample_rate: float | None
-    data_count: int
-    notes: str | None
-    is_uploaded: bool
-    created_at: datetime
-    updated_at: datetime
 
 
 class SessionListOut(BaseModel):

@@ -240,7 +240,9 @@ class PushOut(BaseModel):
     session_data_count: int
 
 
-class SessionOut(BaseModel):
+class SessionMetaOut(BaseModel):
+    """A session's fields as every endpoint returns them."""
+
     session_id: str
     start_time: datetime
     end_time: datetime | None
@@ -252,6 +254,9 @@ class SessionOut(BaseModel):
     is_uploaded: bool
     created_at: datetime
     updated_at: datetime
+
+
+class SessionOut(SessionMetaOut):
     sensor_data: list[SampleOut] | None = Field(
         default=None, description="Present unless include_data is false"
     )
