@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from app.analyses.scheduling import enqueue_after_close
 from app.errors import PayloadTooLarge
 from app.extensions import db
-from app.models import SyncLog
+from app.models import RecordingSession, SyncLog
 from app.models.base import utcnow
-from app.sync.ingest import upsert_samples
-from app.sync.schemas import PushRequest, split_samples
+from app.sync.ingest import UpsertCounts, upsert_samples
+from app.sync.schemas import PushRequest, SessionIn, split_samples
 from app.sync.sessions import apply_changes, lock_or_create_session
 from app.sync.watermark import begin_stamped_write
 
@@ -27,6 +28,35 @@ def dedupe_last_wins(samples: list[dict]) -> list[dict]:
     """One sample per (sensor_type, timestamp): the last one in the batch wins."""
     unique = {(s["sensor_type"], s["timestamp"]): s for s in samples}
     return [unique[key] for key in sorted(unique)]
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    session: RecordingSession
+    created: bool
+    changed: bool  # session metadata or samples changed (the session's updated_at moved)
+    counts: UpsertCounts
+
+
+def store_batch(
+    user_id: int, incoming: SessionIn, samples: list[dict], stamp: datetime
+) -> StoredBatch:
+    """Apply session metadata and deduplicated samples under the session lock, as one push.
+
+    Shared by push and file import, so both follow the same rules (LWW, is_uploaded, stamps).
+    """
+    session, created = lock_or_create_session(user_id, incoming, stamp)
+    changed = apply_changes(session, incoming.changes()) and not created
+    counts = upsert_samples(session.id, samples, stamp)
+    session.data_count += counts.inserted
+    session.last_synced_at = stamp
+    if not session.is_active and "is_uploaded" not in incoming.model_fields_set:
+        changed |= not session.is_uploaded
+        session.is_uploaded = True
+    changed = changed or created or bool(counts.inserted or counts.updated)
+    if changed:
+        session.updated_at = stamp
+    return StoredBatch(session, created, changed, counts)
 
 
 def push(
@@ -49,17 +79,8 @@ def push(
     samples = dedupe_last_wins([sample for _, sample in indexed])
 
     stamp = begin_stamped_write()
-    session, created = lock_or_create_session(user_id, request.session, stamp)
-    changed = apply_changes(session, request.session.changes()) and not created
-    counts = upsert_samples(session.id, samples, stamp)
-
-    session.data_count += counts.inserted
-    session.last_synced_at = stamp
-    if not session.is_active and "is_uploaded" not in request.session.model_fields_set:
-        changed |= not session.is_uploaded
-        session.is_uploaded = True
-    if changed or counts.inserted or counts.updated:
-        session.updated_at = stamp
+    stored = store_batch(user_id, request.session, samples, stamp)
+    session, created, counts = stored.session, stored.created, stored.counts
 
     duplicates = len(indexed) - counts.inserted - counts.updated
     log = SyncLog(
@@ -97,7 +118,7 @@ def push(
         "session_data_count": session.data_count,
     }
     # issue #3: analyse a closed session once the push is committed (never fails the push).
-    analyse = not session.is_active and bool(created or changed or counts.inserted + counts.updated)
+    analyse = not session.is_active and stored.changed
     session_pk = session.id
     db.session.commit()
     if analyse:

@@ -27,10 +27,8 @@ from app.errors import ApiError
 from app.extensions import db
 from app.models import SyncLog, Upload
 from app.models.base import utcnow
-from app.sync.ingest import upsert_samples
-from app.sync.push import dedupe_last_wins
+from app.sync.push import dedupe_last_wins, store_batch
 from app.sync.schemas import SessionIn, split_samples
-from app.sync.sessions import apply_changes, lock_or_create_session
 from app.sync.watermark import begin_stamped_write
 from app.uploads import readers
 from app.uploads.states import FAILED, RUNNING, SUCCESS
@@ -128,18 +126,10 @@ def apply_chunk(job: _Job, chunk: list[readers.Record], position: int, max_detai
     if upload is None or upload.state != RUNNING or upload.lines_processed != position:
         db.session.rollback()
         return False
-    session, created = lock_or_create_session(job.user_id, job.session, stamp)
-    changed = apply_changes(session, job.session.changes()) and not created
-    counts = upsert_samples(session.id, samples, stamp)
-    session.data_count += counts.inserted
-    session.last_synced_at = stamp
-    if not session.is_active and "is_uploaded" not in job.session.model_fields_set:
-        changed |= not session.is_uploaded
-        session.is_uploaded = True
-    if changed or counts.inserted or counts.updated:
-        session.updated_at = stamp
+    stored = store_batch(job.user_id, job.session, samples, stamp)
+    counts = stored.counts
 
-    upload.recording_session_id = session.id
+    upload.recording_session_id = stored.session.id
     upload.lines_processed = chunk[-1].number if chunk else position
     upload.total_records += len(chunk)
     upload.inserted += counts.inserted

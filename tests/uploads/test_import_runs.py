@@ -10,6 +10,7 @@ from sqlalchemy import select, text, update
 
 from app.extensions import db
 from app.models import Upload
+from app.sync import push as push_module  # the import stores chunks through its store_batch
 from app.uploads import importer
 from app.uploads.importer import ImportSettings, run_import
 from tests.tasks.data import END, START, T0, push_in_batches, session_pk, xyz
@@ -114,7 +115,7 @@ def test_an_import_interrupted_mid_way_resumes_without_counting_twice(
     reference = _upload(client, headers, ndjson(samples), "reference")
     _run(app, reference, chunk_samples=300)
     crashed = _upload(client, headers, ndjson(samples), "crashed")
-    real_upsert, calls = importer.upsert_samples, []
+    real_upsert, calls = push_module.upsert_samples, []
 
     def crash_on_the_fourth_chunk(*args):
         calls.append(1)
@@ -122,12 +123,12 @@ def test_an_import_interrupted_mid_way_resumes_without_counting_twice(
             raise RuntimeError("worker died")
         return real_upsert(*args)
 
-    monkeypatch.setattr(importer, "upsert_samples", crash_on_the_fourth_chunk)
+    monkeypatch.setattr(push_module, "upsert_samples", crash_on_the_fourth_chunk)
     with pytest.raises(RuntimeError):
         _run(app, crashed, chunk_samples=300)
     assert _counts(app, crashed)["lines_processed"] == 900  # three chunks committed
 
-    monkeypatch.setattr(importer, "upsert_samples", real_upsert)
+    monkeypatch.setattr(push_module, "upsert_samples", real_upsert)
     _run(app, crashed, chunk_samples=300)
 
     done, ref = _counts(app, crashed), _counts(app, reference)
