@@ -12,6 +12,7 @@ from app.errors import ValidationFailed
 from app.models.base import utcnow
 
 DEFAULT_PERIOD = timedelta(days=30)
+YEARS = range(1970, 9000)  # so that the default period and day arithmetic never overflow
 
 
 def _parse(value: str, name: str, *, end: bool) -> datetime:
@@ -19,14 +20,19 @@ def _parse(value: str, name: str, *, end: bool) -> datetime:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1 if end else 0), time(), UTC)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+            moment = datetime.combine(day + timedelta(days=1 if end else 0), time(), UTC)
+        else:
+            moment = datetime.fromisoformat(value)
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None or not YEARS.start <= moment.year < YEARS.stop:
         raise ValidationFailed(
-            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time",
+            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time "
+            f"in the years {YEARS.start}-{YEARS.stop - 1}",
             [{"field": name, "message": "invalid date"}],
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        )
+    return moment
 
 
 def parse_period(start_date: str | None, end_date: str | None) -> tuple[datetime, datetime]:

@@ -128,3 +128,13 @@ def test_stats_default_to_the_last_30_days(client, owner):
 def test_invalid_stats_periods_are_rejected(client, owner, query):
     response = client.get(f"/api/stats?{query}", headers=owner["headers"])
     assert response.status_code == 400 and response.json["error"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["end_date=0001-01-01", "start_date=9999-12-31", "end_date=0001-01-05T00:00:00+05:00"],
+)
+def test_stats_dates_at_the_edge_of_the_calendar_are_400_not_500(client, auth_headers, query):
+    response = client.get(f"/api/stats?{query}", headers=auth_headers)
+    assert response.status_code == 400
+    assert response.is_json and "date" in response.json["error"]
