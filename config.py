@@ -60,6 +60,16 @@ class Config:
     JWT_SECRET_KEY = env("JWT_SECRET_KEY", DEFAULT_SECRET)
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 60))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_TOKEN_DAYS", 30))
+    # The API reads bearer headers; the dashboard keeps its access token in an HttpOnly cookie.
+    # Requests that change state with the cookie must echo its CSRF value (double submit):
+    # the X-CSRF-TOKEN header, or the csrf_token field of a dashboard form.
+    JWT_TOKEN_LOCATION = ["headers", "cookies"]
+    JWT_ACCESS_COOKIE_NAME = "koodtx_access"
+    JWT_ACCESS_CSRF_COOKIE_NAME = "koodtx_csrf"
+    JWT_COOKIE_SECURE = env_bool("JWT_COOKIE_SECURE", False)  # True in production (HTTPS)
+    JWT_COOKIE_SAMESITE = "Lax"
+    JWT_COOKIE_CSRF_PROTECT = True
+    JWT_CSRF_CHECK_FORM = True
 
     SQLALCHEMY_DATABASE_URI = normalise_database_url(env("DATABASE_URL", _sqlite_url("koodtx.db")))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -123,6 +133,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     APP_ENV = "production"
+    JWT_COOKIE_SECURE = env_bool("JWT_COOKIE_SECURE", True)
 
 
 CONFIGS = {

@@ -63,13 +63,14 @@ def register_blueprints(app: Flask) -> None:
     from app.analyses.routes import bp as analyses_bp  # issue #3: analyses, tasks, stats
     from app.api.docs import bp as docs_bp
     from app.auth.routes import bp as auth_bp
+    from app.dashboard import bp as dashboard_bp  # issue #5: web dashboard
     from app.exports.routes import bp as exports_bp  # issue #5: exports
     from app.sessions.routes import bp as sessions_bp  # issue #5: sessions API
     from app.sync.routes import bp as sync_bp
     from app.uploads.routes import bp as uploads_bp  # issue #3: file uploads
 
     blueprints = (health.bp, auth_bp, sync_bp, analyses_bp, uploads_bp, docs_bp)
-    for blueprint in (*blueprints, sessions_bp, exports_bp):
+    for blueprint in (*blueprints, sessions_bp, exports_bp, dashboard_bp):
         app.register_blueprint(blueprint)
 
 

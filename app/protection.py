@@ -6,6 +6,8 @@ and load tests can raise them or switch them off with `RATELIMIT_ENABLED=false`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask, current_app, request
 from flask_cors import CORS
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
@@ -38,10 +40,10 @@ def user_or_ip() -> str:
 
 
 def login_username() -> str:
-    """Rate-limit key for failed logins: the username tried, case-folded."""
+    """Rate-limit key for failed logins: the username tried (API or dashboard), case-folded."""
     try:
-        body = read_json_body()
-        username = body.get("username") if isinstance(body, dict) else None
+        body = request.form if request.form else read_json_body()
+        username = body.get("username") if isinstance(body, Mapping) else None
     except Exception:
         username = None
     return f"login:{str(username).strip().lower()[:255]}" if username else get_remote_address()

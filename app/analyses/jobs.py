@@ -16,7 +16,9 @@ import pandas as pd
 from app.analyses import loading, store
 from app.analyses.events import analysis_started
 from app.analysis import signals
+from app.extensions import db
 from app.models.base import utcnow
+from app.sessions.series import warm_session_charts
 
 log = logging.getLogger(__name__)
 
@@ -113,4 +115,14 @@ def run_analyses(
             store.mark_failed(row_ids, f"{type(error).__name__}: {error}")
         raise
     store.mark_succeeded(row_ids, results)
+    _warm_charts(session_pk)
     return {"session_pk": session_pk, "status": "success", "results": results}
+
+
+def _warm_charts(session_pk: int) -> None:
+    """Reduce the session's chart series now, so the dashboard's first view of it is quick."""
+    try:
+        warm_session_charts(session_pk)
+    except Exception:  # the results are stored; the charts will be computed when viewed
+        db.session.rollback()
+        log.warning("charts of session %s not prepared", session_pk, exc_info=True)

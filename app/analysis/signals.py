@@ -354,6 +354,12 @@ def user_statistics(sessions: pd.DataFrame, sensor_counts: pd.DataFrame) -> dict
         by_sensor = {str(k): int(v) for k, v in summed.items()}
 
     days = start.dropna().dt.strftime("%Y-%m-%d").value_counts().sort_index()
+    records_per_day: dict[str, int] = {}
+    if "data_count" in sessions.columns and len(sessions):
+        day = start.dt.strftime("%Y-%m-%d")
+        counts = pd.to_numeric(sessions["data_count"], errors="coerce").fillna(0)
+        summed = counts.groupby(day.to_numpy()).sum().sort_index()
+        records_per_day = {str(k): int(v) for k, v in summed.items()}
     return {
         "session_count": int(len(sessions)),
         "record_count": records,
@@ -362,4 +368,5 @@ def user_statistics(sessions: pd.DataFrame, sensor_counts: pd.DataFrame) -> dict
         "sensor_usage": usage,
         "records_by_sensor": by_sensor,
         "sessions_per_day": {str(k): int(v) for k, v in days.items()},
+        "records_per_day": records_per_day,
     }

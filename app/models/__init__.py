@@ -2,12 +2,14 @@
 
 from app.models.analysis import SessionAnalysis, Upload
 from app.models.base import Base
+from app.models.chart import ChartSeries
 from app.models.recording import RecordingSession, SensorData, SensorType, SyncLog
 from app.models.tombstone import SessionTombstone
 from app.models.user import RevokedToken, User
 
 __all__ = [
     "Base",
+    "ChartSeries",
     "RecordingSession",
     "RevokedToken",
     "SensorData",

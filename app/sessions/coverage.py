@@ -3,8 +3,9 @@
 A gap is a pair of consecutive timestamps of one sensor more than twice its nominal interval
 apart. The nominal interval is the session's declared one (1000 / sample_rate), unless the
 sensor's most common interval is longer — a 1 Hz GPS inside a 100 Hz session — in which case
-that observed interval is used. Both are computed by the database with `lag()` over the
-sensor's index range, so memory stays flat however long the session is.
+that observed interval is used (the mode over the sensor's first samples, which is enough to
+tell its rate and keeps the question cheap). Both are computed by the database with `lag()`
+over the sensor's index range, so memory stays flat however long the session is.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from app.extensions import db
 from app.sessions.service import owned_session, sensor_summary
 
 MAX_GAPS = 100
+RATE_PROBE_SAMPLES = 10_000
 
-_DELTAS = """
+_SENSOR = "FROM sensor_data WHERE recording_session_id = :session AND sensor_type_id = :type"
+_DELTAS = f"""
     SELECT timestamp AS ts, timestamp - lag(timestamp) OVER (ORDER BY timestamp) AS delta
-    FROM sensor_data WHERE recording_session_id = :session AND sensor_type_id = :type
+    {_SENSOR}
 """
 
 _MOST_COMMON_INTERVAL = text(
     f"""
-    SELECT delta FROM ({_DELTAS}) AS deltas WHERE delta IS NOT NULL
+    SELECT delta FROM (
+        SELECT timestamp - lag(timestamp) OVER (ORDER BY timestamp) AS delta
+        FROM (SELECT timestamp {_SENSOR} ORDER BY timestamp LIMIT {RATE_PROBE_SAMPLES}) AS first
+    ) AS deltas WHERE delta IS NOT NULL
     GROUP BY delta ORDER BY count(*) DESC, delta LIMIT 1
     """
 )

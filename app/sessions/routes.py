@@ -10,18 +10,23 @@ from app.api.json_provider import dumps_bytes
 from app.api.openapi import operation
 from app.api.schemas import ErrorOut
 from app.api.validation import parse_model
-from app.sessions import coverage, service
+from app.errors import NotFound
+from app.sessions import coverage, series, service
 from app.sessions.samples import SampleRange, decode_cursor, page_of_samples
 from app.sessions.schemas import (
     CoverageOut,
     DataPageOut,
     DeletedOut,
+    SeriesOut,
+    SeriesQuery,
     SessionDataQuery,
     SessionDetailOut,
     SessionListOut,
     SessionListQuery,
     SessionMetaOut,
     SessionPatch,
+    TrackOut,
+    TrackQuery,
 )
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/sessions")
@@ -123,3 +128,38 @@ def session_data(session_id: str):
     head = dumps_bytes({"session_id": session.session_id, "next_cursor": next_cursor})
     body = head[:-1] + b',"samples":[' + samples.encode() + b"]}"
     return Response(body, mimetype="application/json")
+
+
+@bp.get("/<session_id>/series")
+@operation(
+    "One sensor's samples reduced for a chart (min/max per time bucket)",
+    tags=["sessions"],
+    description="At most `points` points per field: the window is cut into points/2 equal time "
+    "buckets and each gives its minimum and its maximum, so spikes stay visible. Series no "
+    "longer than `points` come back unchanged.",
+    query=SeriesQuery,
+    responses={200: SeriesOut, 400: ErrorOut, **NOT_FOUND},
+)
+@jwt_required()
+def session_series(session_id: str):
+    query = _query(SeriesQuery)
+    session = service.owned_session(_user_id(), session_id)
+    body = series.sensor_series(session, query.sensor_type, query.points, query.start, query.end)
+    if body is None:
+        raise NotFound(f"Session {session_id!r} has no {query.sensor_type!r} samples")
+    return jsonify({"session_id": session.session_id, "sensor_type": query.sensor_type} | body)
+
+
+@bp.get("/<session_id>/track")
+@operation(
+    "The session's GPS track, thinned for drawing, with its full length",
+    tags=["sessions"],
+    description="Distance is summed over every valid fix; at most `points` fixes are returned.",
+    query=TrackQuery,
+    responses={200: TrackOut, 400: ErrorOut, **NOT_FOUND},
+)
+@jwt_required()
+def session_track(session_id: str):
+    query = _query(TrackQuery)
+    session = service.owned_session(_user_id(), session_id)
+    return jsonify({"session_id": session.session_id} | series.gps_track(session.id, query.points))

@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.sessions.series import DEFAULT_POINTS
 from app.sync.schemas import SENSOR_TYPE_PATTERN, SessionMetaOut, Timestamp, as_utc
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
@@ -70,6 +71,22 @@ class SessionDataQuery(_Query):
         default=None, description="`next_cursor` of the previous page"
     )
     limit: int = Field(default=1000, ge=1, le=10_000)
+
+
+MaxPoints = Annotated[int, Field(ge=10, le=10_000, description="Most points returned")]
+
+
+class SeriesQuery(_Query):
+    """One sensor's series for a chart; `start`/`end` bound the timestamp (ms) as [start, end)."""
+
+    sensor_type: SensorTypeName
+    points: MaxPoints = DEFAULT_POINTS
+    start: Millis | None = None
+    end: Millis | None = None
+
+
+class TrackQuery(_Query):
+    points: MaxPoints = DEFAULT_POINTS
 
 
 class ExportQuery(_Query):
@@ -155,3 +172,30 @@ class DataPageOut(BaseModel):
     session_id: str
     samples: list[SampleOut]
     next_cursor: str | None
+
+
+class SeriesOut(BaseModel):
+    session_id: str
+    sensor_type: str
+    fields: list[str] = Field(description="Numeric data fields (at most 8; x, y, z first)")
+    t: list[int] = Field(description="Timestamps (ms); two per bucket when downsampled")
+    values: dict[str, list[float | None]] = Field(
+        description="Per field, aligned with t: the bucket minimum at its first timestamp and "
+        "the maximum at its last when downsampled, the samples themselves otherwise"
+    )
+    magnitude: list[float | None] | None = Field(
+        description="|(x, y, z)| aligned with t, for three-axis sensors"
+    )
+    total: int = Field(description="Samples in the window")
+    points: int
+    downsampled: bool
+
+
+class TrackOut(BaseModel):
+    session_id: str
+    fixes: int = Field(description="GPS fixes with valid coordinates")
+    distance_m: float = Field(description="Great-circle length of the whole track")
+    t: list[int]
+    latitude: list[float]
+    longitude: list[float]
+    downsampled: bool

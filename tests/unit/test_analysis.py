@@ -344,6 +344,7 @@ def test_user_statistics_small_frame() -> None:
         "sensor_usage": {"accelerometer": 2, "gps": 1},
         "records_by_sensor": {"accelerometer": 127, "gps": 30},
         "sessions_per_day": {"2024-03-01": 2, "2024-03-02": 1},
+        "records_per_day": {"2024-03-01": 150, "2024-03-02": 7},
     }
 
 
@@ -360,4 +361,5 @@ def test_user_statistics_empty() -> None:
         "sensor_usage": {},
         "records_by_sensor": {},
         "sessions_per_day": {},
+        "records_per_day": {},
     }

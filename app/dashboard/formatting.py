@@ -1,0 +1,64 @@
+"""Jinja filters that format values for people: times in UTC, durations, rounded numbers."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from app.dashboard import bp
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return value if isinstance(value, datetime) else None
+
+
+@bp.app_template_filter("datetime")
+def format_datetime(value: Any) -> str:
+    moment = _moment(value)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
+
+
+@bp.app_template_filter("seconds")
+def format_seconds(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    minutes, seconds = divmod(round(value), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+@bp.app_template_filter("duration")
+def format_duration(span: tuple[Any, Any]) -> str:
+    start, end = (_moment(value) for value in span)
+    if start is None or end is None:
+        return "—"
+    return format_seconds((end - start).total_seconds())
+
+
+@bp.app_template_filter("number")
+def format_number(value: Any) -> str:
+    """Four significant digits, enough to read a statistic."""
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return "—"
+    return f"{value:.4g}"
+
+
+@bp.app_template_filter("percent")
+def format_percent(value: Any) -> str:
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return "—"
+    return f"{value * 100:.1f} %"
+
+
+@bp.app_template_filter("merge")
+def merge_args(args, **changes) -> dict[str, Any]:
+    """The page's query arguments with some replaced (pagination links keep the filters)."""
+    return {**args.to_dict(), **changes}
