@@ -55,7 +55,7 @@ def format_number(value: Any) -> str:
 def format_percent(value: Any) -> str:
     if not isinstance(value, int | float) or not math.isfinite(value):
         return "—"
-    return f"{value * 100:.1f} %"
+    return f"{value * 100:.3g} %"
 
 
 @bp.app_template_filter("merge")

@@ -104,10 +104,14 @@ def sessions():
     ), (400 if error else 200)
 
 
-def _anomalies(results: dict) -> dict[str, list[int]]:
+def _anomalies(results: dict) -> dict[str, dict[str, Any]]:
+    """Per sensor: the anomalous timestamps and the mean magnitude they stand out from."""
     found = results.get("anomalies", {}).get("result") or {}
     return {
-        sensor: values.get("anomaly_timestamps") or []
+        sensor: {
+            "timestamps": values.get("anomaly_timestamps") or [],
+            "mean": values.get("mean_magnitude"),
+        }
         for sensor, values in (found.get("sensors") or {}).items()
     }
 

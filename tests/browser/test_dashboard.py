@@ -94,6 +94,7 @@ def test_dashboard_walkthrough_on_a_million_sample_session(app, worker, offline_
         assert "accelerometer" in page.locator("#quality").inner_text()
         anomalies = page.locator("[data-sensor=accelerometer] .legendtext", has_text="anomaly")
         assert anomalies.count() == 1  # the demo walk's kerb steps are marked
+        page.wait_for_selector("body[data-coverage-ready=true]", timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "dashboard-session.png"), full_page=True)
 
         with page.expect_download(timeout=120_000) as download_info:

@@ -37,12 +37,21 @@
     return lo;
   }
 
-  function anomalyTrace(series, stamps) {
+  // Where to draw each anomaly: at its sample, or, in a downsampled series, at whichever end
+  // of its bucket's (minimum, maximum) pair lies farther from the mean magnitude.
+  function anomalyTrace(series, found) {
     const values = series.magnitude || series.values[series.fields[0]] || [];
-    if (!stamps || !stamps.length || !values.length) return null;
-    const y = stamps.map((t) => values[nearest(series.t, t)]);
+    if (!found || !found.timestamps.length || !values.length) return null;
+    const mean = found.mean ?? 0;
+    const y = found.timestamps.map((t) => {
+      const i = nearest(series.t, t);
+      const around = series.downsampled ? [values[i - 1], values[i], values[i + 1]] : [values[i]];
+      const candidates = around.filter((v) => v !== undefined && v !== null);
+      if (!candidates.length) return null;
+      return candidates.reduce((a, b) => (Math.abs(b - mean) > Math.abs(a - mean) ? b : a));
+    });
     return {
-      name: "anomaly", x: dates(stamps), y, mode: "markers", type: "scatter",
+      name: "anomaly", x: dates(found.timestamps), y, mode: "markers", type: "scatter",
       marker: { color: "#dc2626", size: 9, symbol: "x" },
     };
   }
