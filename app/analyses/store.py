@@ -1,6 +1,8 @@
 """Writing `session_analyses` rows: one row per (task id, kind), whatever the deliveries.
 
-Each function commits, so the row states are visible to the API while the task runs.
+Each function commits, so the row states are visible to the API while the task runs, and
+begins its own write transaction: on SQLite a read transaction that tries to start writing
+while another process writes fails at once ("database is locked") instead of waiting.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from app.database import is_postgres
+from app.database import begin_write_transaction, is_postgres
 from app.extensions import db
 from app.models import SessionAnalysis
 from app.models.base import utcnow
@@ -32,6 +34,7 @@ def create_pending(
 ) -> None:
     """Record, before publishing, that `task_id` will analyse the session (owner lookup)."""
     now = utcnow()
+    begin_write_transaction()
     db.session.add_all(
         SessionAnalysis(
             recording_session_id=session_pk,
@@ -62,6 +65,7 @@ def mark_started(
     """
     now = utcnow()
     dialect = postgresql if is_postgres() else sqlite
+    begin_write_transaction()
     ids: dict[str, int] = {}
     attempts = 0
     for kind in kinds:
@@ -96,6 +100,7 @@ def mark_started(
 def mark_succeeded(row_ids: dict[str, int], results: dict[str, dict[str, Any]]) -> None:
     """Store each kind's result in its row."""
     now = utcnow()
+    begin_write_transaction()
     for kind, row_id in row_ids.items():
         db.session.execute(
             update(SessionAnalysis)
@@ -111,7 +116,7 @@ def mark_failed(row_ids: dict[str, int] | list[int], error: str) -> None:
     """Record that these rows will get no result (a fresh transaction: the old one failed)."""
     ids = list(row_ids.values()) if isinstance(row_ids, dict) else list(row_ids)
     now = utcnow()
-    db.session.rollback()
+    begin_write_transaction()
     db.session.execute(
         update(SessionAnalysis)
         .where(SessionAnalysis.id.in_(ids))
@@ -154,11 +159,12 @@ def task_rows(task_id: str) -> list[SessionAnalysis]:
 
 
 def discard(task_id: str) -> None:
-    """Drop the still-pending rows of a task that will not run (skipped, or never sent)."""
-    db.session.rollback()
+    """Drop the open rows of a task that will not run: never sent, or skipped — also when a
+    retry is skipped after an earlier delivery had marked them started."""
+    begin_write_transaction()
     db.session.execute(
         delete(SessionAnalysis).where(
-            SessionAnalysis.task_id == task_id, SessionAnalysis.status == PENDING
+            SessionAnalysis.task_id == task_id, SessionAnalysis.status.in_(OPEN_STATES)
         )
     )
     db.session.commit()

@@ -175,6 +175,24 @@ def test_automatic_analysis_skips_sessions_already_analysed(app, recording):
         assert db.session.scalar(select(func.count()).select_from(SessionAnalysis)) == 3
 
 
+def test_a_retry_skipped_after_a_started_delivery_leaves_no_open_rows(app, recording):
+    """Regression: a delivery marked its rows started, then hit "database is locked"; its retry
+    found the results up to date and was skipped, leaving "started" rows that showed the
+    session's analysis as running forever."""
+    age_session(app, recording["pk"], minutes=10)
+    analyze_session.apply(args=[recording["pk"]], kwargs={"only_if_stale": True}).get()
+    with app.app_context():
+        stamp = loading.session_info(recording["pk"]).updated_at
+        store.mark_started(recording["pk"], ["analysis"], "interrupted", {}, stamp)
+    retry = analyze_session.apply(
+        args=[recording["pk"]], kwargs={"only_if_stale": True}, task_id="interrupted"
+    ).get()
+    assert retry["status"] == "skipped"
+    with app.app_context():
+        statuses = db.session.scalars(select(SessionAnalysis.status)).all()
+    assert sorted(statuses) == ["success"] * 3
+
+
 def test_automatic_analysis_waits_while_a_session_still_receives_batches(app, recording):
     app.config["ANALYSIS_DELAY_SECONDS"] = 3600
     try:
