@@ -40,6 +40,14 @@ def _error_page(error):
     return render_template("dashboard/error.html", status=status, message=message), status
 
 
+@bp.after_request
+def _private(response):
+    """Pages show one user's data: no shared cache may keep them."""
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.get("/vendor/plotly.min.js")
 def plotly_js():
     """plotly.js as the `plotly` package ships it: no CDN, works offline."""

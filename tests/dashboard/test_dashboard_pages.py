@@ -98,6 +98,7 @@ def test_session_page_links_its_charts_track_coverage_and_exports(client, alice)
     ):
         assert fragment in page.text
     assert "<script>" not in page.text  # the CSP forbids inline scripts
+    assert page.headers["Cache-Control"] == "private, no-store"
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     # The charts' own requests are authenticated by the same cookie.
     series = client.get("/api/sessions/walk/series?sensor_type=accelerometer&points=100")
