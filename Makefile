@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/koodtx_test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-postgres lint format
+.PHONY: setup run test test-sqlite test-postgres test-system lint format
 
 setup: $(VENV)/.installed
 
@@ -21,8 +21,8 @@ run: setup
 	./scripts/run_all.sh
 
 # The whole suite, twice: on the embedded default (SQLite + SQLAlchemy broker) and on
-# PostgreSQL + Redis.
-test: test-sqlite test-postgres
+# PostgreSQL + Redis; then the system tests (docs/RELIABILITY.md).
+test: test-sqlite test-postgres test-system
 
 test-sqlite: setup
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL -u TEST_BROKER_URL \
@@ -31,6 +31,12 @@ test-sqlite: setup
 test-postgres: setup
 	TEST_DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
+
+# The running system (gunicorn, Celery worker and Beat) on private PostgreSQL and Redis servers
+# it starts, stops and kills itself (never the shared ones): about 6 minutes on 2 cores.
+test-system: setup
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL -u TEST_BROKER_URL SYSTEM_TESTS=1 \
+		$(BIN)/pytest tests/system $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -106,6 +106,8 @@ class Config:
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", _redis_url() or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage must not take the API down
+    # ... nor a hung one slow every request down (the in-memory storage ignores these)
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "20 per minute")  # per client IP
     LOGIN_FAILURE_RATE_LIMIT = env("LOGIN_FAILURE_RATE_LIMIT", "5 per minute")  # per username
     REGISTER_RATE_LIMIT = env("REGISTER_RATE_LIMIT", "10 per minute")  # per client IP

@@ -13,7 +13,8 @@ def _env(name: str, default):
 bind = _env("BIND", "0.0.0.0:5000")
 workers = _env("WORKERS", multiprocessing.cpu_count() * 2 + 1)
 threads = _env("THREADS", 1)
-worker_class = "sync" if threads == 1 else "gthread"
+# JSON error pages and a client read timeout (app/serving.py; GUNICORN_CLIENT_TIMEOUT).
+worker_class = "app.serving.SyncWorker" if threads == 1 else "gthread"
 timeout = _env("TIMEOUT", 120)  # a 50,000-sample push or a large streamed pull may take a while
 graceful_timeout = _env("GRACEFUL_TIMEOUT", 30)
 keepalive = _env("KEEPALIVE", 5)

@@ -58,6 +58,15 @@ def register_error_handlers(app: Flask) -> None:
         _rollback()
         return error_response(500, "Internal server error")
 
+    @app.errorhandler(ValueError)
+    def handle_value_error(error: ValueError):
+        # psycopg2 refuses text holding U+0000 before sending it; fields without their own
+        # validation (e.g. a login name) must answer 400 for it, not 500 (issue #6).
+        if "NUL (0x00)" in str(error):
+            _rollback()
+            return error_response(400, "Text must not contain NUL (U+0000) characters")
+        return handle_unexpected(error)
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         log.exception("unhandled error")

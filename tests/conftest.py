@@ -30,6 +30,9 @@ DATABASE_URL = normalise_database_url(
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 
+# tests/system starts real processes on private servers and takes minutes: `make test-system`.
+collect_ignore = [] if os.environ.get("SYSTEM_TESTS") == "1" else ["system"]
+
 
 def test_settings() -> dict:
     """Config overrides for the app under test (also used by tests that start processes)."""

@@ -58,21 +58,16 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> N
 
 
 @contextmanager
-def gunicorn(workers: int = 2, log: Path | None = None, **env: str):
-    """Yield the base URL of gunicorn serving run:app; stop it gracefully afterwards."""
+def gunicorn(workers: int | None = 2, log: Path | None = None, **env: str):
+    """Yield the base URL of gunicorn serving run:app; stop it gracefully afterwards.
+
+    `workers=None` keeps the number gunicorn_config.py chooses (as in production).
+    """
     port = free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL
+    sizing = ["--workers", str(workers)] if workers is not None else []
     process = subprocess.Popen(
-        [
-            GUNICORN,
-            "-c",
-            "gunicorn_config.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "run:app",
-        ],
+        [GUNICORN, "-c", "gunicorn_config.py", "--bind", f"127.0.0.1:{port}", *sizing, "run:app"],
         cwd=ROOT,
         env=server_environment(**env),
         stdout=out,

@@ -24,7 +24,9 @@ from app.models.base import utcnow
 from app.tasks import dispatch
 
 ANALYZE_SESSION = "app.tasks.data_processing.analyze_session"
-SWEEP_GRACE = timedelta(minutes=5)  # longer than ANALYSIS_DELAY_SECONDS: leave it to the hook
+# Longer than ANALYSIS_DELAY_SECONDS: leave it to the hook. `ANALYSIS_SWEEP_GRACE_SECONDS` in the
+# app config overrides it (system tests run the sweep every few seconds).
+SWEEP_GRACE = timedelta(minutes=5)
 SWEEP_WINDOW = timedelta(days=7)  # older sessions are left alone (their data may be purged)
 
 
@@ -45,6 +47,9 @@ def sessions_to_sweep(limit: int = 100) -> list[tuple[int, datetime]]:
     """Closed sessions whose current change stamp has no analysis, finished or in flight
     (in-flight tasks that got lost are recovery's business)."""
     now = utcnow()
+    grace = timedelta(
+        seconds=current_app.config.get("ANALYSIS_SWEEP_GRACE_SECONDS", SWEEP_GRACE.total_seconds())
+    )
     covered = exists().where(
         SessionAnalysis.recording_session_id == RecordingSession.id,
         SessionAnalysis.source_updated_at >= RecordingSession.updated_at,
@@ -53,7 +58,7 @@ def sessions_to_sweep(limit: int = 100) -> list[tuple[int, datetime]]:
         select(RecordingSession.id, RecordingSession.updated_at)
         .where(
             RecordingSession.is_active.is_(False),
-            RecordingSession.updated_at < now - SWEEP_GRACE,
+            RecordingSession.updated_at < now - grace,
             RecordingSession.updated_at >= now - SWEEP_WINDOW,
             ~covered,
         )

@@ -32,7 +32,8 @@ def owned_session(user_id: int, session_id: str) -> RecordingSession:
 
 
 def request_analysis(user_id: int, session_id: str, sensitivity: float) -> dict[str, Any]:
-    """Record the pending results (task ownership), then publish; 503 if the broker is down."""
+    """Record the pending results (task ownership), then publish; 503 if the broker is down
+    (the session is then left to the sweep)."""
     session = owned_session(user_id, session_id)
     task_id = str(uuid4())
     parameters = {"sensitivity": sensitivity}
@@ -42,7 +43,9 @@ def request_analysis(user_id: int, session_id: str, sensitivity: float) -> dict[
         dispatch.send(ANALYZE_SESSION, [session_pk], parameters, task_id=task_id)
     except Exception:
         log.warning("analysis of session %s not enqueued", session_pk, exc_info=True)
-        store.mark_failed([row.id for row in store.task_rows(task_id)], "task queue unavailable")
+        # Leave no rows behind: the caller never learns this task id, and rows of any status
+        # would make the sweep treat the session as analysed (it must catch it up instead).
+        store.discard(task_id)
         raise ServiceUnavailable("The task queue is unavailable, retry later") from None
     return {"task_id": task_id, "session_id": session_id, "kinds": KINDS, "state": "PENDING"}
 

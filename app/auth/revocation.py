@@ -4,11 +4,18 @@ configured, the database otherwise.
 Every revocation is also written to the database, so it outlives a Redis restart or outage:
 when Redis cannot be reached, checks fall back to the database (fail closed for revoked tokens,
 auth keeps working), and a Redis that lost its keys is primed again from the database.
+
+A process that hit a Redis error skips Redis for `RETRY_AFTER_SECONDS` (so a hung Redis costs
+one timeout, not one per request) and primes Redis again on its first successful contact, which
+also copies in the revocations written while Redis was unreachable. Residual window: a Redis
+that kept its keys through a partition can miss such a revocation in *other* processes until
+that re-prime or the periodic one (`PRIME_INTERVAL_SECONDS`) — see docs/RELIABILITY.md.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 import redis
@@ -26,11 +33,24 @@ _KEY = "koodtx:revoked:{}"
 _PRIMED = "koodtx:revoked:primed"
 # Re-prime this often, which also picks up revocations written while Redis was unreachable.
 PRIME_INTERVAL_SECONDS = 60
+RETRY_AFTER_SECONDS = 5.0
+# Per process and Redis URL: when Redis may be tried again, and whether it missed writes.
+_health: dict[str, dict] = {}
+
+
+def _state() -> dict:
+    url = current_app.config.get("REDIS_URL") or ""
+    return _health.setdefault(url, {"down_until": 0.0, "stale": False})
+
+
+def _failed() -> None:
+    _state().update(down_until=time.monotonic() + RETRY_AFTER_SECONDS, stale=True)
 
 
 def _redis() -> redis.Redis | None:
+    """The Redis client, or None without Redis or while it recently failed in this process."""
     url = current_app.config.get("REDIS_URL")
-    if not url:
+    if not url or time.monotonic() < _state()["down_until"]:
         return None
     clients = current_app.extensions.setdefault("koodtx_redis", {})
     if url not in clients:
@@ -55,6 +75,7 @@ def revoke(jti: str, expires_at: datetime) -> None:
     try:
         client.set(_KEY.format(jti), 1, ex=ttl)
     except redis.RedisError:
+        _failed()
         log.warning("Redis unavailable; revocation of %s kept in the database only", jti)
 
 
@@ -62,10 +83,12 @@ def is_revoked(jti: str) -> bool:
     client = _redis()
     if client is not None:
         try:
-            if not client.exists(_PRIMED):
+            if _state()["stale"] or not client.exists(_PRIMED):
                 _prime(client)
+                _state()["stale"] = False
             return bool(client.exists(_KEY.format(jti)))
         except redis.RedisError:
+            _failed()
             log.warning("Redis unavailable; checking revocation in the database")
     return db.session.get(RevokedToken, jti) is not None
 

@@ -99,7 +99,10 @@ class SessionPatch(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    notes: Annotated[str, StringConstraints(max_length=10_000, strict=True)] | None = None
+    notes: (
+        Annotated[str, StringConstraints(max_length=10_000, pattern=r"^[^\x00]*$", strict=True)]
+        | None
+    ) = None
     end_time: Timestamp | None = None
     is_active: StrictBool | None = None
 

@@ -32,6 +32,8 @@ EARLIEST_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 FUTURE_TOLERANCE = timedelta(days=1)
 
 SensorType = Annotated[str, StringConstraints(pattern=SENSOR_TYPE_PATTERN, strict=True)]
+# PostgreSQL text cannot hold U+0000 (issue #6: a NUL in the notes was a 500).
+NotesText = Annotated[str, StringConstraints(max_length=10_000, pattern=r"^[^\x00]*$", strict=True)]
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN, strict=True)]
 
 
@@ -66,7 +68,7 @@ class SessionIn(_Strict):
     is_uploaded: StrictBool | None = None
     enabled_sensors: list[SensorType] | None = Field(default=None, max_length=64)
     sample_rate: float | None = Field(default=None, gt=0, le=100_000)
-    notes: Annotated[str, StringConstraints(max_length=10_000, strict=True)] | None = None
+    notes: NotesText | None = None
 
     @field_validator("start_time", "end_time")
     @classmethod
@@ -194,10 +196,44 @@ def split_samples(
             problems[index] = "timestamp: must not be later than server time + 1 day"
         elif check_numbers and not _storable(sample["data"]):
             problems[index] = "data: numbers must be finite and within the 64-bit range"
+    for index, problem in _unserialisable(indexed).items():
+        problems.setdefault(index, problem)
     if problems:
         indexed = [(i, s) for i, s in indexed if i not in problems]
     errors = [{"index": i, "error": problems[i]} for i in sorted(problems)]
     return indexed, errors
+
+
+def _unserialisable(indexed: list[tuple[int, SampleIn]]) -> dict[int, str]:
+    """Samples whose data cannot be written: nested deeper than orjson serialises (254 levels;
+    the parser accepts 1024) or holding U+0000, which PostgreSQL's jsonb rejects. Both were a
+    500 (issue #6). The common case costs one C-level dump of the batch's data."""
+    try:
+        blob = orjson.dumps([sample["data"] for _, sample in indexed])
+        if b"\\u0000" not in blob:
+            return {}
+    except TypeError:
+        pass
+    found = {}
+    for index, sample in indexed:
+        try:
+            orjson.dumps(sample["data"])
+        except TypeError:
+            found[index] = "data: nested too deeply or not serialisable"
+            continue
+        if _has_nul(sample["data"]):
+            found[index] = "data: text must not contain U+0000"
+    return found
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _has_nul(v) for key, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _storable(value: Any) -> bool:

@@ -61,7 +61,23 @@ def test_requesting_an_analysis_when_the_broker_is_down_is_a_503(app, register, 
     response = broker_down_client.post("/api/sessions/s/analysis", headers=headers)
 
     assert response.status_code == 503 and "unavailable" in response.json["error"]
-    assert {status for *_, status in _rows(app)} == {"failure"}
+    assert _rows(app) == []
+
+
+def test_a_session_whose_analysis_request_got_a_503_is_caught_up_by_the_sweep(
+    app, register, broker_down_client
+):
+    """Regression (issue #6, found by tests/system/test_redis_outage.py): the failed request
+    used to leave `failure` rows that made the sweep treat the session as analysed."""
+    user, headers, _ = register()
+    push(broker_down_client, headers, "s", xyz("accelerometer", 5), end_time=END)
+    response = broker_down_client.post("/api/sessions/s/analysis", headers=headers)
+    assert response.status_code == 503
+    pk = session_pk(app, user["id"], "s")
+    age_session(app, pk, minutes=10)
+
+    with app.app_context():
+        assert [found for found, _ in scheduling.sessions_to_sweep()] == [pk]
 
 
 def test_closing_a_session_publishes_its_analysis(app, client, register):

@@ -43,3 +43,31 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path):
         and 'endpoint="health.health"' in line
     ]
     assert sum(counts) >= 12  # every worker's requests, not only the one that answered
+
+
+def test_errors_gunicorn_answers_itself_are_json_and_stalled_clients_are_dropped(tmp_path):
+    """Issue #6 (app/serving.py): gunicorn's own 4xx pages were HTML, and a client that
+    stopped sending held a sync worker until gunicorn killed it (`timeout`, 120 s)."""
+    import socket
+    import time
+    import urllib.error
+
+    with gunicorn(workers=1, log=tmp_path / "g.log", GUNICORN_CLIENT_TIMEOUT="1") as base:
+        try:
+            _get(base + "/api/sessions?q=" + "a" * 10_000)
+            raise AssertionError("a 10,000-character request line was accepted")
+        except urllib.error.HTTPError as error:
+            assert error.code == 414
+            assert error.headers["Content-Type"] == "application/json"
+            assert "error" in json.loads(error.read())
+
+        host, port = base.removeprefix("http://").split(":")
+        stalled = socket.create_connection((host, int(port)), timeout=30)
+        stalled.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # headers never end
+        started = time.monotonic()
+        assert stalled.recv(100) == b""  # dropped by the server
+        assert time.monotonic() - started < 5
+        stalled.close()
+        status, _, _ = _get(base + "/health")  # the one worker serves again
+        assert status == 200
+    assert "WORKER TIMEOUT" not in (tmp_path / "g.log").read_text()

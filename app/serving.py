@@ -1,0 +1,42 @@
+"""gunicorn integration (`worker_class` in gunicorn_config.py): the sync worker with two
+changes, both found by tests/system/test_hostile_input.py (issue #6).
+
+- Errors gunicorn answers itself (request line or headers too large, malformed HTTP) are JSON
+  `{"error"}` like every other error of the API (SPEC §4), not gunicorn's HTML page.
+- A client socket that sends nothing for `GUNICORN_CLIENT_TIMEOUT` seconds (default 10) is
+  dropped. A sync worker serves one connection at a time, so a stalled client (slowloris)
+  used to hold a worker until gunicorn killed it after `timeout` (120 s). Against many slow
+  clients at once, run behind a buffering proxy (nginx), as gunicorn's documentation advises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from gunicorn import util
+from gunicorn.workers.sync import SyncWorker as _GunicornSyncWorker
+
+CLIENT_TIMEOUT_SECONDS = float(os.environ.get("GUNICORN_CLIENT_TIMEOUT", "10"))
+
+
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """Drop-in for `gunicorn.util.write_error` with a JSON body."""
+    body = json.dumps({"error": mesg or reason}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+class SyncWorker(_GunicornSyncWorker):
+    def init_process(self) -> None:
+        util.write_error = write_json_error  # gunicorn looks it up on the module per error
+        super().init_process()
+
+    def accept(self, listener) -> None:
+        client, addr = listener.accept()
+        client.settimeout(CLIENT_TIMEOUT_SECONDS)  # the base class makes it fully blocking
+        util.close_on_exec(client)
+        self.handle(listener, client, addr)
