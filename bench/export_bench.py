@@ -25,8 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg2
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pull_bench import (  # noqa: E402
@@ -39,6 +37,7 @@ from bench.pull_bench import (  # noqa: E402
     worker_pid,
 )
 from bench.push_bench import (  # noqa: E402
+    bench_main,
     checkpoint,
     count_rows,
     database_name,
@@ -156,12 +155,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        run(parse_args(argv))
-    except (RuntimeError, OSError, psycopg2.Error) as error:
-        print(f"export_bench: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return bench_main("export_bench", run, parse_args, argv)
 
 
 if __name__ == "__main__":

@@ -37,13 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.push_bench import (  # noqa: E402
     ROOT,
     Server,
+    bench_main,
     busy_percent,
     checkpoint,
     count_rows,
@@ -401,12 +401,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        run(parse_args(argv))
-    except (RuntimeError, OSError, psycopg2.Error) as error:
-        print(f"pull_bench: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return bench_main("pull_bench", run, parse_args, argv)
 
 
 if __name__ == "__main__":

@@ -682,13 +682,18 @@ def run(args: argparse.Namespace) -> None:
             drop_database(args.database_url)
 
 
-def main(argv: list[str] | None = None) -> int:
+def bench_main(name: str, run, parse_args, argv: list[str] | None) -> int:
+    """Run a benchmark script; an expected failure prints one line and exits 1."""
     try:
         run(parse_args(argv))
-    except (RuntimeError, psycopg2.Error) as error:
-        print(f"push_bench: {error}", file=sys.stderr)
+    except (RuntimeError, OSError, psycopg2.Error) as error:
+        print(f"{name}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main("push_bench", run, parse_args, argv)
 
 
 if __name__ == "__main__":
