@@ -13,7 +13,7 @@ class AnalysisRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
-    sensitivity: float = Field(default=3.0, gt=0, le=100, strict=False)
+    sensitivity: float = Field(default=3.0, gt=0, le=100, strict=True)  # 2 or 2.5; not true, "3"
 
 
 class StatsQuery(BaseModel):

@@ -86,6 +86,10 @@ def test_other_users_sessions_and_tasks_are_not_found(client, register, owner):
 def test_invalid_analysis_requests_are_rejected(client, owner):
     assert _start(client, owner["headers"], sensitivity=0).status_code == 400
     assert _start(client, owner["headers"], sensitivity="high").status_code == 400
+    # Found by schemathesis: a boolean passed as 1.0 and queued an analysis.
+    assert _start(client, owner["headers"], sensitivity=True).status_code == 400
+    assert _start(client, owner["headers"], sensitivity="3").status_code == 400
+    assert _start(client, owner["headers"], sensitivity=2).status_code == 202
     text = client.post(
         "/api/sessions/ride/analysis",
         data="x",
