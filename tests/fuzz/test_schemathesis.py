@@ -54,7 +54,7 @@ def test_schemathesis_finds_no_failures(tmp_path):
                 "--max-examples",
                 os.environ.get("FUZZ_MAX_EXAMPLES", "60"),
                 "--seed",
-                "20251113",
+                os.environ.get("FUZZ_SEED", "20251113"),
                 "--workers",
                 "1",  # hypothesis parses lambdas with `ast`, which is not thread-safe on 3.11
                 "--request-timeout",
