@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import orjson
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.analyses.loading import numeric_fields
 from app.analysis.geo import path_distance_m
 from app.database import begin_write_transaction, is_postgres, stream_rows
 from app.extensions import db
@@ -33,7 +33,6 @@ from app.sync.sensor_types import session_sensor_types
 GPS_SENSOR = "gps"
 DEFAULT_POINTS = 2000  # about one point per horizontal pixel of a wide chart
 MAX_FIELDS = 8
-FIELD_PROBE_ROWS = 100
 log = logging.getLogger(__name__)
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")  # safe to name in a JSON path
 _AXES = ("x", "y", "z")
@@ -56,23 +55,11 @@ def _window(start: int | None, end: int | None) -> tuple[str, dict]:
 _WHERE = "WHERE recording_session_id = :session AND sensor_type_id = :type"
 
 
-def numeric_fields(session_pk: int, type_id: int) -> list[str]:
-    """The sensor's numeric data fields, seen in its first samples; x, y, z first."""
-    rows = db.session.execute(
-        text(f"SELECT data FROM sensor_data {_WHERE} ORDER BY timestamp LIMIT :n"),
-        {"session": session_pk, "type": type_id, "n": FIELD_PROBE_ROWS},
-    ).scalars()
-    seen: set[str] = set()
-    for data in rows:
-        if isinstance(data, str):  # raw SQL on SQLite returns the JSON text
-            data = orjson.loads(data)
-        if not isinstance(data, dict):
-            continue
-        for key, value in data.items():
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if number and _FIELD_NAME.match(key):
-                seen.add(key)
-    ordered = [axis for axis in _AXES if axis in seen] + sorted(seen - set(_AXES))
+def chart_fields(session_pk: int, type_id: int) -> list[str]:
+    """The sensor's numeric data fields (as the analyses find them), x, y, z first; only names
+    that are safe inside a JSON path, at most MAX_FIELDS."""
+    found = {key for key in numeric_fields(session_pk, [type_id]) if _FIELD_NAME.match(key)}
+    ordered = [axis for axis in _AXES if axis in found] + sorted(found - set(_AXES))
     return ordered[:MAX_FIELDS]
 
 
@@ -152,7 +139,7 @@ def _reduce(
     session_pk: int, type_id: int, points: int, window: str, params: dict, summary: tuple
 ) -> dict[str, Any]:
     first, last, total = summary
-    fields = numeric_fields(session_pk, type_id)
+    fields = chart_fields(session_pk, type_id)
     params = params | _field_params(fields)
     three_axis = all(axis in fields for axis in _AXES)
     columns = [f"{_number(f'f{i}')} AS v{i}" for i in range(len(fields))]
