@@ -113,6 +113,7 @@ def start_server(args: argparse.Namespace, log_dir: Path) -> Server:
     env = server_env(
         args,
         GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_CONTROL_SOCKET=str(log_dir / "gunicorn.ctl"),
         GUNICORN_WORKERS="1",
         RATELIMIT_ENABLED="false",
     )

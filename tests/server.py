@@ -23,6 +23,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def control_socket(port: int) -> str:
+    """A control socket of the server's own, never the shared default in the home directory."""
+    return str(Path(os.environ["KOODTX_TEST_TMP"]) / f"gunicorn-{port}.ctl")
+
+
 def server_environment(**extra: str) -> dict[str, str]:
     """The environment that points run:app at the test database and broker."""
     settings = test_settings()
@@ -69,7 +74,7 @@ def gunicorn(workers: int | None = 2, log: Path | None = None, **env: str):
     process = subprocess.Popen(
         [GUNICORN, "-c", "gunicorn_config.py", "--bind", f"127.0.0.1:{port}", *sizing, "run:app"],
         cwd=ROOT,
-        env=server_environment(**env),
+        env=server_environment(GUNICORN_CONTROL_SOCKET=control_socket(port), **env),
         stdout=out,
         stderr=subprocess.STDOUT,
     )
