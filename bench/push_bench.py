@@ -337,8 +337,12 @@ def start_server(args: argparse.Namespace, workers: int, log_dir: Path) -> Serve
     Its log goes to a file (printed if something fails) so it does not interleave with ours."""
     port = free_port()
     log_path = log_dir / "gunicorn.log"
-    env = server_env(args, GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_CONTROL_SOCKET=str(log_dir / "gunicorn.ctl"), GUNICORN_WORKERS=str(workers))
+    env = server_env(
+        args,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_CONTROL_SOCKET=str(log_dir / "gunicorn.ctl"),
+        GUNICORN_WORKERS=str(workers),
+    )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", args.gunicorn_config, args.app],
