@@ -11,8 +11,9 @@ from sqlalchemy import select
 # App modules (they move in the restructure; only this block names them).
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
-from app.sync.push import PushLimits, push
-from app.sync.schemas import PushRequest
+from app.sync.push import PushLimits, StoredBatch, push, store_batch
+from app.sync.schemas import PushRequest, SessionIn
+from app.sync.watermark import begin_stamped_write
 
 LIMITS = PushLimits(max_samples=50_000, max_error_details=100)
 COUNT_KEYS = ("total_records", "inserted", "updated", "duplicates", "errors")
@@ -23,6 +24,30 @@ def push_direct(
 ) -> dict[str, Any]:
     """`push()` as the route calls it, with the request already parsed; commits."""
     return push(user_id, PushRequest.model_validate(body), limits)
+
+
+def make_sample(
+    timestamp: int, sensor_type: str = "accelerometer", **data: float
+) -> dict[str, Any]:
+    """One push-shaped sample; `data` defaults to `{"x": 1.0}`."""
+    return {"sensor_type": sensor_type, "timestamp": timestamp, "data": data or {"x": 1.0}}
+
+
+def push_session(user_id: int, data: list | None = None, **session: Any) -> dict[str, Any]:
+    """Push session "s1" with exactly the given fields (no default start_time)."""
+    body = {"session": {"session_id": "s1", **session}, "sensor_data": data or []}
+    return push_direct(user_id, body)
+
+
+def store_session(
+    user_id: int, data: list | None = None, **session: Any
+) -> tuple[StoredBatch, datetime]:
+    """`store_batch` for session "s1" in its own committed transaction, as push and import run
+    it; returns what it stored and the change stamp it used."""
+    stamp = begin_stamped_write()
+    stored = store_batch(user_id, SessionIn(session_id="s1", **session), data or [], stamp)
+    db.session.commit()
+    return stored, stamp
 
 
 def counts(response: dict[str, Any]) -> dict[str, int]:
