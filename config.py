@@ -84,6 +84,12 @@ class Config:
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)
     MAX_SAMPLES_PER_PUSH = env_int("MAX_SAMPLES_PER_PUSH", 50_000)
     MAX_ERROR_DETAILS = 100
+    # Top-level keys of sample `data` become columns of exports and analyses, so they are
+    # bounded: per sample, in length (characters, at most 255), and distinct per session and
+    # sensor type. Readers take at most MAX_SESSION_SENSOR_KEYS columns.
+    MAX_SAMPLE_KEYS = env_int("MAX_SAMPLE_KEYS", 64)
+    MAX_SAMPLE_KEY_LENGTH = env_int("MAX_SAMPLE_KEY_LENGTH", 64)
+    MAX_SESSION_SENSOR_KEYS = env_int("MAX_SESSION_SENSOR_KEYS", 256)
 
     # Deleted sessions are reported to pulls for this long; older syncs need a full resync.
     TOMBSTONE_RETENTION_DAYS = env_int("TOMBSTONE_RETENTION_DAYS", 90)

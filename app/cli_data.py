@@ -37,6 +37,12 @@ def register_data_commands(app: Flask) -> None:
                 file.write(chunk)
                 bar.update(samples)
         click.echo(f"Wrote {export.samples} samples to {output}")
+        if export.omitted_fields:
+            click.echo(
+                f"{export.omitted_fields} data fields left out: at most "
+                "MAX_SESSION_SENSOR_KEYS columns are written",
+                err=True,
+            )
 
     @app.cli.command("seed-demo")
     @click.option("--password", default="demo-password", show_default=True)

@@ -1,9 +1,12 @@
 """Reading what the analyses need with set-based queries: never a query or object per sample.
 
 A session's samples become the long frame app/analysis expects (`sensor_type`, `timestamp`,
-one float column per numeric data field). The numeric fields are discovered first from the
-first and last `KEY_SAMPLE` samples of each sensor type (cheap index scans), then ONE query
-reads every sample with those fields extracted by the database:
+one float column per numeric data field). The candidate fields are the session's registered
+keys (app/sync/sample_fields.py: at most MAX_SESSION_SENSOR_KEYS, the earliest arrivals, so
+the frame stays bounded even for data stored before the caps); which of them are numeric is
+found from the first and last `KEY_SAMPLE` samples of each sensor type (cheap index scans; the
+registry keeps names, not value kinds). Then ONE query reads every sample with those fields
+extracted by the database:
 
 - PostgreSQL: `COPY (SELECT …, (data->>'x')::float8 …) TO STDOUT` into a buffer parsed by
   `pd.read_csv` (the fastest way from psycopg2 to numpy);
@@ -17,10 +20,12 @@ categorical column, so the big query needs no join. Only top-level numeric field
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+import orjson
 import pandas as pd
 from sqlalchemy import func, select, text
 
@@ -28,9 +33,11 @@ from app.analysis.signals import RESERVED_COLUMNS
 from app.database import is_postgres
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
+from app.sync.sample_fields import session_fields
 from app.sync.sensor_types import session_sensor_types
 
 KEY_SAMPLE = 50
+log = logging.getLogger(__name__)
 
 _PG_NUMERIC_KEYS = text(
     """
@@ -46,7 +53,7 @@ _PG_NUMERIC_KEYS = text(
          ORDER BY timestamp DESC LIMIT :n)
     ) AS picked
     CROSS JOIN LATERAL jsonb_each(picked.data) AS kv
-    WHERE jsonb_typeof(kv.value) = 'number'
+    WHERE jsonb_typeof(kv.value) = 'number' AND kv.key IN (SELECT unnest(CAST(:keys AS text[])))
     ORDER BY kv.key
     """
 )
@@ -62,7 +69,7 @@ _SQLITE_NUMERIC_KEYS = text(
                           WHERE recording_session_id = :s AND sensor_type_id = :t
                           ORDER BY timestamp DESC LIMIT :n)
     ) AS picked, json_each(picked.data) AS j
-    WHERE j.type IN ('integer', 'real')
+    WHERE j.type IN ('integer', 'real') AND j.key IN (SELECT value FROM json_each(:keys))
     """
 )
 
@@ -118,14 +125,27 @@ def _usable(key: str) -> bool:
 
 
 def numeric_fields(session_pk: int, type_ids: list[int]) -> list[str]:
-    """Names of the numeric data fields of a session, from a small sample of each sensor."""
+    """Names of the numeric data fields of a session (at most MAX_SESSION_SENSOR_KEYS of its
+    registered keys), judged from a small sample of each sensor."""
+    candidates = session_fields(session_pk, type_ids)
+    if candidates.omitted:
+        log.warning(
+            "session %s: analysing %d of its %d data keys (MAX_SESSION_SENSOR_KEYS)",
+            session_pk,
+            len(candidates.names),
+            candidates.total,
+        )
+    if not candidates.names:
+        return []
     connection = db.session.connection()
     if is_postgres():
         params = {"session": session_pk, "types": type_ids, "n": KEY_SAMPLE}
+        params["keys"] = candidates.names
         return [k for (k,) in connection.execute(_PG_NUMERIC_KEYS, params) if _usable(k)]
     found: set[str] = set()
+    keys = orjson.dumps(candidates.names).decode()
     for type_id in type_ids:
-        params = {"s": session_pk, "t": type_id, "n": KEY_SAMPLE}
+        params = {"s": session_pk, "t": type_id, "n": KEY_SAMPLE, "keys": keys}
         found.update(k for (k,) in connection.execute(_SQLITE_NUMERIC_KEYS, params))
     return sorted(k for k in found if _usable(k))
 
@@ -136,8 +156,11 @@ def _with_names(frame: pd.DataFrame, types: list[tuple[int, str]]) -> pd.DataFra
     order = np.argsort(ids)
     names = [types[i][1] for i in order]
     codes = np.searchsorted(ids[order], frame["sensor_type_id"].to_numpy(dtype=np.int64))
-    frame.insert(0, "sensor_type", pd.Categorical.from_codes(codes, categories=names))
-    return frame.drop(columns="sensor_type_id")
+    # Replaced in place rather than inserted: inserting into a frame of many columns (up to
+    # MAX_SESSION_SENSOR_KEYS) is pandas' slow path. Renaming copies nothing (copy on write).
+    frame = frame.rename(columns={"sensor_type_id": "sensor_type"})
+    frame["sensor_type"] = pd.Categorical.from_codes(codes, categories=names)
+    return frame
 
 
 def _empty(fields: list[str]) -> pd.DataFrame:

@@ -21,7 +21,11 @@ _FILE = {"type": "string", "format": "binary"}
     "Download a session as CSV, NDJSON or Parquet (streamed)",
     tags=["sessions"],
     description="Content-Type is text/csv (one column per data field), application/x-ndjson "
-    "(one sample per line) or application/vnd.apache.parquet, by `format`.",
+    "(one sample per line) or application/vnd.apache.parquet, by `format`. CSV and Parquet take "
+    "at most MAX_SESSION_SENSOR_KEYS (default 256) data fields as columns. When a session holds "
+    "more (data stored before that cap, or several sensor types), the fields registered first "
+    "are kept (of data stored before the cap, the most used) and the `X-Omitted-Fields` header "
+    "says how many were left out. NDJSON keeps every sample's data whole.",
     query=ExportQuery,
     responses={200: _FILE, 400: ErrorOut, 404: ErrorOut},
     content_types={200: ("text/csv", "application/x-ndjson", "application/vnd.apache.parquet")},
@@ -33,4 +37,6 @@ def export_session(session_id: str):
     body = (chunk for chunk, _ in export.chunks if chunk)
     response = Response(stream_with_context(body), mimetype=export.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    if export.omitted_fields:
+        response.headers["X-Omitted-Fields"] = str(export.omitted_fields)
     return response

@@ -24,6 +24,8 @@ class Export:
     media_type: str
     samples: int  # how many samples the chunks will carry (for a progress bar)
     chunks: writers.Chunks
+    # Data keys without a column: the session holds more than MAX_SESSION_SENSOR_KEYS.
+    omitted_fields: int = 0
 
 
 def prepare_export(user_id: int, session_id: str, fmt: str, sensor_type: str | None) -> Export:
@@ -32,12 +34,14 @@ def prepare_export(user_id: int, session_id: str, fmt: str, sensor_type: str | N
     summary = [s for s in sensor_summary(session.id) if sensor_type in (None, s["sensor_type"])]
     wanted = SampleRange(sensor_type=sensor_type)
     type_id = summary[0]["type_id"] if sensor_type and summary else None
+    omitted = 0
     if fmt == "ndjson":
         chunks = writers.ndjson_chunks(session.id, wanted)
     else:
         # No samples of the asked type: a file with the fixed columns only.
-        fields = data_fields(session.id, type_id) if summary else []
-        write = writers.parquet_chunks if fmt == "parquet" else writers.csv_chunks
+        typed = fmt == "parquet"
+        fields, omitted = data_fields(session.id, type_id, typed=typed) if summary else ([], 0)
+        write = writers.parquet_chunks if typed else writers.csv_chunks
         chunks = write(session.id, wanted, fields)
     stem = _UNSAFE.sub("_", session.session_id) + (f"-{sensor_type}" if sensor_type else "")
     return Export(
@@ -45,4 +49,5 @@ def prepare_export(user_id: int, session_id: str, fmt: str, sensor_type: str | N
         media_type=MEDIA_TYPES[fmt],
         samples=sum(s["count"] for s in summary),
         chunks=chunks,
+        omitted_fields=omitted,
     )

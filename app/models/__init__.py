@@ -4,6 +4,7 @@ from app.models.analysis import SessionAnalysis, Upload
 from app.models.base import Base
 from app.models.chart import ChartSeries
 from app.models.recording import RecordingSession, SensorData, SensorType, SyncLog
+from app.models.sample_field import SampleField
 from app.models.tombstone import SessionTombstone
 from app.models.user import RevokedToken, User
 
@@ -12,6 +13,7 @@ __all__ = [
     "ChartSeries",
     "RecordingSession",
     "RevokedToken",
+    "SampleField",
     "SensorData",
     "SensorType",
     "SessionAnalysis",

@@ -140,8 +140,7 @@ def seed_demo(
 ) -> SeedCounts:
     """Push the demo sessions for the demo user; `progress` hears of each batch's size."""
     user_id = demo_user(password).id
-    config = current_app.config
-    limits = PushLimits(config["MAX_SAMPLES_PER_PUSH"], config["MAX_ERROR_DETAILS"])
+    limits = PushLimits.from_config(current_app.config)
     counts = SeedCounts()
     for demo in sessions:
         for request in _batches(demo):

@@ -109,15 +109,19 @@ _SQLITE_UPSERT = text(
 ).bindparams(bindparam("stamp", type_=UTCDateTime()))
 
 
-def upsert_samples(session_pk: int, samples: list[dict], stamp: datetime) -> UpsertCounts:
+def upsert_samples(
+    session_pk: int, samples: list[dict], stamp: datetime, type_ids: dict[str, int] | None = None
+) -> UpsertCounts:
     """Insert new keys, overwrite changed data (last write wins), leave identical rows alone.
 
     `samples` must hold each (sensor_type, timestamp) key once, sorted by that key. Counts of
-    identical rows are what is left: `len(samples) - inserted - updated`.
+    identical rows are what is left: `len(samples) - inserted - updated`. `type_ids` (from
+    `ensure_sensor_types`) saves looking the names up again.
     """
     if not samples:
         return UpsertCounts(0, 0)
-    type_ids = ensure_sensor_types({sample["sensor_type"] for sample in samples})
+    if type_ids is None:
+        type_ids = ensure_sensor_types({sample["sensor_type"] for sample in samples})
     connection = db.session.connection()
     if connection.dialect.name == "postgresql" and not _pg_overlaps(session_pk, samples, type_ids):
         try:

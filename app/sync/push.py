@@ -13,7 +13,10 @@ from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import utcnow
 from app.sync.ingest import UpsertCounts, upsert_samples
+from app.sync.sample_fields import admit_samples
+from app.sync.sample_keys import KeyLimits
 from app.sync.schemas import PushRequest, SessionIn, split_samples
+from app.sync.sensor_types import ensure_sensor_types
 from app.sync.sessions import apply_changes, lock_or_create_session
 from app.sync.watermark import begin_stamped_write
 
@@ -22,11 +25,21 @@ from app.sync.watermark import begin_stamped_write
 class PushLimits:
     max_samples: int
     max_error_details: int
+    keys: KeyLimits = KeyLimits()
+
+    @classmethod
+    def from_config(cls, config: Any) -> PushLimits:
+        return cls(
+            config["MAX_SAMPLES_PER_PUSH"],
+            config["MAX_ERROR_DETAILS"],
+            KeyLimits.from_config(config),
+        )
 
 
-def dedupe_last_wins(samples: list[dict]) -> list[dict]:
-    """One sample per (sensor_type, timestamp): the last one in the batch wins."""
-    unique = {(s["sensor_type"], s["timestamp"]): s for s in samples}
+def dedupe_last_wins(indexed: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """One `(index, sample)` per (sensor_type, timestamp), sorted by that key: the last one in
+    the batch wins."""
+    unique = {(s["sensor_type"], s["timestamp"]): (i, s) for i, s in indexed}
     return [unique[key] for key in sorted(unique)]
 
 
@@ -36,18 +49,24 @@ class StoredBatch:
     created: bool
     changed: bool  # session metadata or samples changed (the session's updated_at moved)
     counts: UpsertCounts
+    # (position in `samples`, error) of samples skipped because their keys would take the
+    # session past MAX_SESSION_SENSOR_KEYS for their sensor type: errors, not duplicates.
+    refused: list[tuple[int, str]]
 
 
 def store_batch(
-    user_id: int, incoming: SessionIn, samples: list[dict], stamp: datetime
+    user_id: int, incoming: SessionIn, samples: list[dict], stamp: datetime, key_cap: int
 ) -> StoredBatch:
     """Apply session metadata and deduplicated samples under the session lock, as one push.
 
-    Shared by push and file import, so both follow the same rules (LWW, is_uploaded, stamps).
+    Shared by push and file import, so both follow the same rules (LWW, is_uploaded, stamps,
+    the cap on distinct data keys per session and sensor type).
     """
     session, created = lock_or_create_session(user_id, incoming, stamp)
     changed = apply_changes(session, incoming.changes()) and not created
-    counts = upsert_samples(session.id, samples, stamp)
+    type_ids = ensure_sensor_types({sample["sensor_type"] for sample in samples})
+    admission = admit_samples(session.id, samples, type_ids, key_cap)
+    counts = upsert_samples(session.id, admission.kept, stamp, type_ids)
     session.data_count += counts.inserted
     session.last_synced_at = stamp
     if not session.is_active and "is_uploaded" not in incoming.model_fields_set:
@@ -56,7 +75,7 @@ def store_batch(
     changed = changed or created or bool(counts.inserted or counts.updated)
     if changed:
         session.updated_at = stamp
-    return StoredBatch(session, created, changed, counts)
+    return StoredBatch(session, created, changed, counts, admission.refused)
 
 
 def push(
@@ -75,14 +94,18 @@ def push(
         raise PayloadTooLarge(
             f"A push may carry at most {limits.max_samples} samples, this one has {len(raw)}"
         )
-    indexed, errors = split_samples(raw, started_at, check_numbers=check_numbers)
-    samples = dedupe_last_wins([sample for _, sample in indexed])
+    indexed, errors = split_samples(raw, started_at, check_numbers=check_numbers, keys=limits.keys)
+    kept = dedupe_last_wins(indexed)
+    samples = [sample for _, sample in kept]
 
     stamp = begin_stamped_write()
-    stored = store_batch(user_id, request.session, samples, stamp)
+    stored = store_batch(user_id, request.session, samples, stamp, limits.keys.per_sensor)
     session, created, counts = stored.session, stored.created, stored.counts
+    if stored.refused:
+        errors += [{"index": kept[position][0], "error": e} for position, e in stored.refused]
+        errors.sort(key=lambda error: error["index"])
 
-    duplicates = len(indexed) - counts.inserted - counts.updated
+    duplicates = len(indexed) - counts.inserted - counts.updated - len(stored.refused)
     log = SyncLog(
         user_id=user_id,
         recording_session_id=session.id,

@@ -65,14 +65,10 @@ def _user_id() -> int:
 @jwt_required()
 def push_route():
     payload = read_json_body()
-    limits = PushLimits(
-        max_samples=current_app.config["MAX_SAMPLES_PER_PUSH"],
-        max_error_details=current_app.config["MAX_ERROR_DETAILS"],
-    )
     body = push(
         _user_id(),
         parse_model(PushRequest, payload),
-        limits,
+        PushLimits.from_config(current_app.config),
         check_numbers=g.get("json_lenient", False),
         body_bytes=request.content_length or 0,
     )

@@ -25,6 +25,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from app.api.validation import describe_errors
+from app.sync.sample_keys import KeyLimits, key_problems
 
 SENSOR_TYPE_PATTERN = r"^[a-z0-9_]{1,50}$"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
@@ -103,7 +104,12 @@ class PushRequest(_Strict):
         default_factory=list,
         description="Samples `{sensor_type: [a-z0-9_]{1,50}, timestamp: ms since epoch (int), "
         "data: object}`; invalid ones are skipped and reported in `error_details`. At most "
-        "MAX_SAMPLES_PER_PUSH (default 50,000).",
+        "MAX_SAMPLES_PER_PUSH (default 50,000). `data` may hold at most MAX_SAMPLE_KEYS "
+        "(default 64) top-level keys of at most MAX_SAMPLE_KEY_LENGTH (default 64) characters "
+        "(keys of nested objects are not limited), and a session may hold at most "
+        "MAX_SESSION_SENSOR_KEYS (default 256) distinct top-level keys per sensor type: a "
+        "sample that would add more is skipped and reported (samples are considered per "
+        "sensor type in timestamp order).",
     )
 
 
@@ -171,7 +177,7 @@ _SAMPLES = TypeAdapter(list[SampleIn])
 
 
 def split_samples(
-    raw: list[Any], now: datetime, *, check_numbers: bool
+    raw: list[Any], now: datetime, *, check_numbers: bool, keys: KeyLimits
 ) -> tuple[list[tuple[int, SampleIn]], list[dict[str, Any]]]:
     """Separate valid samples (with their index) from invalid ones (`{"index", "error"}`).
 
@@ -197,6 +203,8 @@ def split_samples(
         elif check_numbers and not _storable(sample["data"]):
             problems[index] = "data: numbers must be finite and within the 64-bit range"
     for index, problem in _unserialisable(indexed).items():
+        problems.setdefault(index, problem)
+    for index, problem in key_problems(indexed, keys).items():
         problems.setdefault(index, problem)
     if problems:
         indexed = [(i, s) for i, s in indexed if i not in problems]

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import SyncLog, Upload
 from app.models.base import utcnow
 from app.sync.push import dedupe_last_wins, store_batch
+from app.sync.sample_keys import KeyLimits
 from app.sync.schemas import SessionIn, split_samples
 from app.sync.watermark import begin_stamped_write
 from app.uploads import readers
@@ -48,6 +49,7 @@ class ImportSettings:
     max_error_details: int = 100
     max_attempts: int = 5
     time_budget_s: float = TIME_BUDGET_SECONDS
+    keys: KeyLimits = KeyLimits()
 
     @classmethod
     def from_config(cls, config: Any) -> ImportSettings:
@@ -56,6 +58,7 @@ class ImportSettings:
             max_bytes=config["MAX_UPLOAD_DECOMPRESSED_BYTES"],
             max_error_details=config["MAX_ERROR_DETAILS"],
             max_attempts=config["MAX_TASK_DELIVERIES"],
+            keys=KeyLimits.from_config(config),
         )
 
 
@@ -106,35 +109,50 @@ def _fail(upload_id: int, message: str) -> dict[str, Any]:
     return _outcome(upload_id, "failed")
 
 
-def _split(chunk: list[readers.Record]) -> tuple[list[dict], int, list[dict]]:
-    """Valid samples (deduplicated, last wins), how many were valid, and errors by line."""
+def _split(
+    chunk: list[readers.Record], keys: KeyLimits
+) -> tuple[list[tuple[int, dict]], int, list[dict]]:
+    """Valid `(line, sample)` (deduplicated, last wins), how many were valid, errors by line."""
     good = [record for record in chunk if record.error is None]
     indexed, problems = split_samples(
-        [record.value for record in good], utcnow(), check_numbers=any(r.lenient for r in good)
+        [record.value for record in good],
+        utcnow(),
+        check_numbers=any(r.lenient for r in good),
+        keys=keys,
     )
     errors = [{"line": r.number, "error": r.error} for r in chunk if r.error is not None]
     errors += [{"line": good[p["index"]].number, "error": p["error"]} for p in problems]
-    errors.sort(key=lambda error: error["line"])
-    return dedupe_last_wins([sample for _, sample in indexed]), len(indexed), errors
+    kept = [(good[index].number, sample) for index, sample in dedupe_last_wins(indexed)]
+    return kept, len(indexed), errors
 
 
-def apply_chunk(job: _Job, chunk: list[readers.Record], position: int, max_details: int) -> bool:
+def apply_chunk(
+    job: _Job,
+    chunk: list[readers.Record],
+    position: int,
+    max_details: int,
+    keys: KeyLimits | None = None,
+) -> bool:
     """Store one chunk like a push and advance the checkpoint; False if another run moved it."""
-    samples, valid, errors = _split(chunk)
+    keys = keys or KeyLimits()
+    kept, valid, errors = _split(chunk, keys)
     stamp = begin_stamped_write()
     upload = _lock_upload(job.upload_id)
     if upload is None or upload.state != RUNNING or upload.lines_processed != position:
         db.session.rollback()
         return False
-    stored = store_batch(job.user_id, job.session, samples, stamp)
+    samples = [sample for _, sample in kept]
+    stored = store_batch(job.user_id, job.session, samples, stamp, keys.per_sensor)
     counts = stored.counts
+    errors += [{"line": kept[p][0], "error": error} for p, error in stored.refused]
+    errors.sort(key=lambda error: error["line"])
 
     upload.recording_session_id = stored.session.id
     upload.lines_processed = chunk[-1].number if chunk else position
     upload.total_records += len(chunk)
     upload.inserted += counts.inserted
     upload.updated += counts.updated
-    upload.duplicates += valid - counts.inserted - counts.updated
+    upload.duplicates += valid - counts.inserted - counts.updated - len(stored.refused)
     upload.errors += len(errors)
     room = max_details - len(upload.error_details)
     if errors and room > 0:
@@ -195,7 +213,7 @@ def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
     for chunk in _batched(remaining, settings.chunk_samples):
         if job.file_format == readers.NDJSON:
             chunk = [readers.parse_ndjson(record) for record in chunk]
-        if not apply_chunk(job, chunk, position, settings.max_error_details):
+        if not apply_chunk(job, chunk, position, settings.max_error_details, settings.keys):
             return "superseded"
         position = chunk[-1].number
         if time.monotonic() > deadline:

@@ -343,6 +343,88 @@ def test_protocol_level_oddities(user):
     _rejected(user.get("/api/sessions/" + "%00" * 10), 404)
 
 
+WIDE_PUSH = 12_000  # samples, each with a data key of its own
+KEY_CAP = 256  # MAX_SESSION_SENSOR_KEYS, by default
+
+
+def _wide_columns(reply) -> list[str]:
+    """The data columns of a CSV export."""
+    assert reply.status == 200, (reply.status, reply.body[:300])
+    return reply.body.split(b"\n", 1)[0].decode().split(",")[2:]
+
+
+def test_a_push_with_a_new_key_in_every_sample_is_refused_sample_by_sample(user):
+    """Every data key becomes an export column: one push of 12,000 samples with a key each
+    once made a Parquet export take 84 s and a worker grow to 2.65 GB. Now the session keeps
+    the first 256 keys; the other samples are skipped and reported, and its exports stay
+    small."""
+    data = [
+        {"sensor_type": "accelerometer", "timestamp": T0 + 10 * i, "data": {f"k{i:05d}": 1.0}}
+        for i in range(WIDE_PUSH)
+    ]
+    body = {"session": {"session_id": "widekeys", "start_time": START_TIME}, "sensor_data": data}
+    reply = user.post("/api/sync/push", body, timeout=120)
+    assert reply.status == 200, (reply.status, reply.body[:300])
+    counts = reply.json()
+    assert (counts["inserted"], counts["errors"]) == (KEY_CAP, WIDE_PUSH - KEY_CAP), counts
+    assert counts["duplicates"] == counts["updated"] == 0
+    assert [e["index"] for e in counts["error_details"]] == list(range(KEY_CAP, KEY_CAP + 100))
+    print(f"wide push of {WIDE_PUSH} samples answered in {reply.elapsed:.2f} s")
+
+    csv_reply = user.get("/api/sessions/widekeys/export?format=csv", timeout=120)
+    assert len(_wide_columns(csv_reply)) == KEY_CAP
+    assert "x-omitted-fields" not in csv_reply.headers
+    parquet = user.get("/api/sessions/widekeys/export?format=parquet", timeout=120)
+    assert parquet.status == 200 and parquet.body.startswith(b"PAR1")
+    print(f"exports: csv {csv_reply.elapsed:.2f} s, parquet {parquet.elapsed:.2f} s")
+
+
+def _store_wide_before_the_caps(system, session_id: str, keys: int) -> None:
+    """`keys` samples each with a key of its own, written as the server stored them before
+    the caps, and registered the way the upgrade's backfill registers them."""
+    ((pk, type_id),) = system.query(
+        "SELECT s.id, t.id FROM recording_sessions AS s, sensor_types AS t"
+        " WHERE s.session_id = %s AND t.name = 'accelerometer'",
+        (session_id,),
+    )
+    params = {"pk": pk, "type": type_id, "t0": T0 + 1_000_000, "last": keys - 1}
+    system.query(
+        "INSERT INTO sensor_data"
+        " (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)"
+        " SELECT %(t0)s + 10 * i, now(), now(), %(pk)s, %(type)s,"
+        "        jsonb_build_object('w' || lpad(i::text, 5, '0'), i)"
+        " FROM generate_series(0, %(last)s) AS i",
+        params,
+    )
+    system.query(
+        "INSERT INTO sample_fields (recording_session_id, sensor_type_id, name)"
+        " SELECT %(pk)s, %(type)s, 'w' || lpad(i::text, 5, '0')"
+        " FROM generate_series(0, %(last)s) AS i",
+        params,
+    )
+
+
+def test_the_export_of_a_session_stored_wide_before_the_caps_is_bounded(system, user):
+    data = [
+        {"sensor_type": "accelerometer", "timestamp": T0 + 10 * i, "data": {"x": 1.0, "y": 2.0}}
+        for i in range(100)
+    ]
+    body = {"session": {"session_id": "widebefore", "start_time": START_TIME}, "sensor_data": data}
+    assert user.post("/api/sync/push", body).status == 200
+    _store_wide_before_the_caps(system, "widebefore", WIDE_PUSH)
+
+    csv_reply = user.get("/api/sessions/widebefore/export?format=csv", timeout=120)
+    columns = _wide_columns(csv_reply)
+    assert len(columns) == KEY_CAP and {"x", "y"} <= set(columns)
+    assert csv_reply.headers["x-omitted-fields"] == str(WIDE_PUSH + 2 - KEY_CAP)
+    parquet = user.get("/api/sessions/widebefore/export?format=parquet", timeout=120)
+    assert parquet.status == 200 and parquet.body.startswith(b"PAR1")
+    assert parquet.headers["x-omitted-fields"] == str(WIDE_PUSH + 2 - KEY_CAP)
+    series = user.get("/api/sessions/widebefore/series?sensor_type=accelerometer", timeout=60)
+    assert series.status == 200 and series.json()["fields"][:2] == ["x", "y"]
+    print(f"exports: csv {csv_reply.elapsed:.2f} s, parquet {parquet.elapsed:.2f} s")
+
+
 def _stall(base: str, count: int, token: str) -> list[socket.socket]:
     """Connections that send part of a request and then nothing: half stop inside the
     headers, half inside a declared 1,000-byte body (slowloris)."""
