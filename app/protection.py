@@ -1,12 +1,11 @@
 """Rate limits, proxy headers, CORS and security headers.
 
 Every limit is a configuration value read from the environment (see config.py), so operators
-and load tests can raise them or switch them off with `RATELIMIT_ENABLED=false`.
+and load tests can raise them or switch them off with `RATELIMIT_ENABLED=false`. The sign-in
+and registration limits and their keys are in app/auth/limits.py.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from flask import Flask, current_app, request
 from flask_cors import CORS
@@ -14,7 +13,6 @@ from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api.json_body import read_json_body
 from app.extensions import limiter
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -37,20 +35,6 @@ def user_or_ip() -> str:
     except Exception:  # an invalid token is answered by the view itself (401)
         identity = None
     return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
-
-
-def login_username() -> str:
-    """Rate-limit key for failed logins: the username tried (API or dashboard), case-folded."""
-    try:
-        body = request.form if request.form else read_json_body()
-        username = body.get("username") if isinstance(body, Mapping) else None
-    except Exception:
-        username = None
-    return f"login:{str(username).strip().lower()[:255]}" if username else get_remote_address()
-
-
-def login_failed(response) -> bool:
-    return response.status_code == 401
 
 
 def init_protection(app: Flask) -> None:
