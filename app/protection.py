@@ -7,13 +7,15 @@ and registration limits and their keys are in app/auth/limits.py.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Flask, current_app, request
 from flask_cors import CORS
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.extensions import limiter
+from app.extensions import db, limiter
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
 _PAGE_CSP = (
@@ -34,6 +36,10 @@ def user_or_ip() -> str:
         identity = get_jwt_identity()
     except Exception:  # an invalid token is answered by the view itself (401)
         identity = None
+        # ... and so is a database that failed under the user lookup (503): a session left
+        # in the failed transaction would make the view's own lookup a 500 instead.
+        with suppress(Exception):
+            db.session.rollback()
     return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
 
 
