@@ -114,9 +114,18 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage must not take the API down
     # ... nor a hung one slow every request down (the in-memory storage ignores these)
     RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
-    LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "20 per minute")  # per client IP
-    LOGIN_FAILURE_RATE_LIMIT = env("LOGIN_FAILURE_RATE_LIMIT", "5 per minute")  # per username
-    REGISTER_RATE_LIMIT = env("REGISTER_RATE_LIMIT", "10 per minute")  # per client IP
+    # Sign-in (API and dashboard together; who counts against whom: app/auth/limits.py).
+    LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "20 per minute")  # attempts per client address
+    # failed sign-ins per username and client address
+    LOGIN_FAILURE_RATE_LIMIT = env("LOGIN_FAILURE_RATE_LIMIT", "5 per minute")
+    # failed sign-ins per client address, any username; and per username, any address. Both
+    # spare a username signing in from an address it signed in from within the days below.
+    LOGIN_ADDRESS_FAILURE_RATE_LIMIT = env("LOGIN_ADDRESS_FAILURE_RATE_LIMIT", "30 per hour")
+    LOGIN_USERNAME_FAILURE_RATE_LIMIT = env("LOGIN_USERNAME_FAILURE_RATE_LIMIT", "100 per hour")
+    LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30)
+    REGISTER_RATE_LIMIT = env("REGISTER_RATE_LIMIT", "10 per minute")  # per client address
+    # "that username/email is already registered" (409) answers per client address
+    REGISTER_CONFLICT_RATE_LIMIT = env("REGISTER_CONFLICT_RATE_LIMIT", "10 per hour")
     REFRESH_RATE_LIMIT = env("REFRESH_RATE_LIMIT", "30 per minute")  # per client IP
     PUSH_RATE_LIMIT = env("PUSH_RATE_LIMIT", "600 per minute")  # per user
     PULL_RATE_LIMIT = env("PULL_RATE_LIMIT", "600 per minute")  # per user

@@ -1,12 +1,13 @@
 """Rate limits, proxy headers, CORS and security headers.
 
 Every limit is a configuration value read from the environment (see config.py), so operators
-and load tests can raise them or switch them off with `RATELIMIT_ENABLED=false`.
+and load tests can raise them or switch them off with `RATELIMIT_ENABLED=false`. The sign-in
+and registration limits and their keys are in app/auth/limits.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from contextlib import suppress
 
 from flask import Flask, current_app, request
 from flask_cors import CORS
@@ -14,8 +15,7 @@ from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api.json_body import read_json_body
-from app.extensions import limiter
+from app.extensions import db, limiter
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
 _PAGE_CSP = (
@@ -36,21 +36,11 @@ def user_or_ip() -> str:
         identity = get_jwt_identity()
     except Exception:  # an invalid token is answered by the view itself (401)
         identity = None
+        # ... and so is a database that failed under the user lookup (503): a session left
+        # in the failed transaction would make the view's own lookup a 500 instead.
+        with suppress(Exception):
+            db.session.rollback()
     return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
-
-
-def login_username() -> str:
-    """Rate-limit key for failed logins: the username tried (API or dashboard), case-folded."""
-    try:
-        body = request.form if request.form else read_json_body()
-        username = body.get("username") if isinstance(body, Mapping) else None
-    except Exception:
-        username = None
-    return f"login:{str(username).strip().lower()[:255]}" if username else get_remote_address()
-
-
-def login_failed(response) -> bool:
-    return response.status_code == 401
 
 
 def init_protection(app: Flask) -> None:

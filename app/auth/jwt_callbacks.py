@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_jwt_extended import JWTManager
 
-from app.auth import revocation
+from app.auth import tokens
 from app.error_handlers import error_response
 from app.extensions import db
 from app.models import User
@@ -13,7 +13,7 @@ from app.models import User
 def register_jwt_callbacks(jwt: JWTManager) -> None:
     @jwt.token_in_blocklist_loader
     def _is_revoked(_header, payload):
-        return revocation.is_revoked(payload["jti"])
+        return tokens.is_revoked(payload)
 
     @jwt.user_lookup_loader
     def _load_user(_header, payload):

@@ -1,5 +1,6 @@
-"""Where revoked token ids live: Redis (with the token's remaining lifetime as TTL) when
-configured, the database otherwise.
+"""Where revoked ids live: Redis (with the remaining lifetime as TTL) when configured, the
+database otherwise. An id is a token's `jti` or a whole token family (`family:<id>`, see
+app/auth/tokens.py).
 
 Every revocation is also written to the database, so it outlives a Redis restart or outage:
 when Redis cannot be reached, checks fall back to the database (fail closed for revoked tokens,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import redis
@@ -58,39 +60,54 @@ def _redis() -> redis.Redis | None:
     return clients[url]
 
 
-def revoke(jti: str, expires_at: datetime) -> None:
-    """Record a revoked token id until the token would have expired anyway (committed)."""
+def revoke(entries: Mapping[str, datetime]) -> set[str]:
+    """Record revoked ids until their tokens would have expired anyway (committed).
+
+    Returns the ids that were not revoked before: the database decides, so of two requests
+    revoking the same id at once exactly one sees it as new.
+    """
+    if not entries:
+        return set()
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     begin_write_transaction()
-    db.session.execute(
-        dialect.insert(RevokedToken)
-        .values(jti=jti, expires_at=expires_at)
-        .on_conflict_do_nothing(index_elements=["jti"])
+    newly = set(
+        db.session.scalars(
+            dialect.insert(RevokedToken)
+            .values([{"jti": key, "expires_at": at} for key, at in entries.items()])
+            .on_conflict_do_nothing(index_elements=["jti"])
+            .returning(RevokedToken.jti)
+        )
     )
     db.session.commit()
     client = _redis()
     if client is None:
-        return
-    ttl = max(1, int((expires_at - datetime.now(UTC)).total_seconds()) + 1)
+        return newly
+    now = datetime.now(UTC)
+    pipe = client.pipeline()
+    for key, expires_at in entries.items():
+        pipe.set(_KEY.format(key), 1, ex=max(1, int((expires_at - now).total_seconds()) + 1))
     try:
-        client.set(_KEY.format(jti), 1, ex=ttl)
+        pipe.execute()
     except redis.RedisError:
         _failed()
-        log.warning("Redis unavailable; revocation of %s kept in the database only", jti)
+        log.warning("Redis unavailable; revocation of %s kept in the database only", list(entries))
+    return newly
 
 
-def is_revoked(jti: str) -> bool:
+def is_revoked(*ids: str) -> bool:
+    """Whether any of these ids is revoked."""
     client = _redis()
     if client is not None:
         try:
             if _state()["stale"] or not client.exists(_PRIMED):
                 _prime(client)
                 _state()["stale"] = False
-            return bool(client.exists(_KEY.format(jti)))
+            return bool(client.exists(*(_KEY.format(key) for key in ids)))
         except redis.RedisError:
             _failed()
             log.warning("Redis unavailable; checking revocation in the database")
-    return db.session.get(RevokedToken, jti) is not None
+    found = db.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti.in_(ids)).limit(1))
+    return found is not None
 
 
 def _prime(client: redis.Redis) -> None:

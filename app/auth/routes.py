@@ -1,4 +1,4 @@
-"""/api/auth: register, login, me, refresh (rotating), logout (revoking)."""
+"""/api/auth: register, login, me, refresh (rotating), logout (revoking the sign-in)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from app.api.json_body import read_json_body
 from app.api.openapi import operation
 from app.api.schemas import ErrorOut
 from app.api.validation import parse_model
-from app.auth import service
+from app.auth import service, tokens
+from app.auth.limits import registration_limits, remember_sign_in, sign_in_limits
 from app.auth.schemas import AuthOut, LoginIn, MeOut, MessageOut, RegisterIn, TokensOut
 from app.extensions import limiter
-from app.protection import configured, login_failed, login_username
+from app.protection import configured
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
@@ -22,6 +23,10 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth")
     "Create an account",
     tags=["auth"],
     auth=False,
+    description=(
+        "409 names the field that is taken. Registrations and 409 answers are rate-limited "
+        "per client address (429 with Retry-After)."
+    ),
     body=RegisterIn,
     body_example={
         "username": "alice",
@@ -38,11 +43,12 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth")
         429: ErrorOut,
     },
 )
-@limiter.limit(configured("REGISTER_RATE_LIMIT"))
+@registration_limits
 def register():
     user = service.register(parse_model(RegisterIn, read_json_body()))
+    remember_sign_in(user)
     body = {"message": "User registered successfully", "user": service.user_json(user)}
-    return jsonify(body | service.issue_tokens(user)), 201
+    return jsonify(body | tokens.issue(user)), 201
 
 
 @bp.post("/login")
@@ -50,6 +56,11 @@ def register():
     "Sign in with username or email",
     tags=["auth"],
     auth=False,
+    description=(
+        "Attempts are limited per client address; failed ones (401) per username and address, "
+        "per address, and per username except from addresses the account signed in from "
+        "lately (429 with Retry-After). Each sign-in starts a token family: see /refresh."
+    ),
     body=LoginIn,
     body_example={"username": "alice", "password": "password123"},
     responses={
@@ -62,14 +73,12 @@ def register():
         429: ErrorOut,
     },
 )
-@limiter.limit(configured("LOGIN_RATE_LIMIT"))
-@limiter.limit(
-    configured("LOGIN_FAILURE_RATE_LIMIT"), key_func=login_username, deduct_when=login_failed
-)
+@sign_in_limits()
 def login():
     user = service.authenticate(parse_model(LoginIn, read_json_body()))
+    remember_sign_in(user)
     body = {"message": "Login successful", "user": service.user_json(user)}
-    return jsonify(body | service.issue_tokens(user))
+    return jsonify(body | tokens.issue(user))
 
 
 @bp.get("/me")
@@ -83,25 +92,27 @@ def me():
 @operation(
     "Exchange the refresh token (as bearer) for a new token pair",
     tags=["auth"],
+    description=(
+        "Rotation: the presented refresh token and its access token are revoked and a new pair "
+        "of the same sign-in is returned. A refresh token presented again after it was revoked "
+        "is treated as stolen: every token of its sign-in is revoked (401), and the user signs "
+        "in again. Clients must send one refresh at a time and keep the pair it returns."
+    ),
     responses={200: TokensOut, 429: ErrorOut},
 )
 @limiter.limit(configured("REFRESH_RATE_LIMIT"))
 @jwt_required(refresh=True)
 def refresh():
-    """Rotate: the presented refresh token is revoked and a new pair is returned."""
-    user = current_user
-    service.revoke_token(get_jwt(), with_pair=False)
-    return jsonify(service.issue_tokens(user))
+    return jsonify(tokens.rotate(get_jwt(), current_user))
 
 
 @bp.post("/logout")
 @operation(
-    "Revoke the presented token (access or refresh) and its partner",
+    "Sign out: revoke every token of the presented token's sign-in (access or refresh)",
     tags=["auth"],
     responses={200: MessageOut},
 )
 @jwt_required(verify_type=False)
 def logout():
-    """Accepts the access or the refresh token; both tokens of the pair are revoked."""
-    service.revoke_token(get_jwt(), with_pair=True)
-    return jsonify({"message": "Logged out; both tokens of this pair are revoked"})
+    tokens.sign_out(get_jwt())
+    return jsonify({"message": "Logged out; every token of this sign-in is revoked"})

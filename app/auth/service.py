@@ -1,18 +1,12 @@
-"""Registering, signing in and issuing/revoking token pairs."""
+"""Registering and signing in (tokens: app/auth/tokens.py)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth import revocation
 from app.auth.schemas import LoginIn, RegisterIn
 from app.database import begin_write_transaction
 from app.errors import AuthenticationFailed, Conflict, Forbidden
@@ -78,28 +72,3 @@ def authenticate(data: LoginIn) -> User:
         user.password_hash = _hasher.hash(data.password)
         db.session.commit()
     return user
-
-
-def issue_tokens(user: User) -> dict[str, str]:
-    """A new access/refresh pair; each names the other (`pair`) so logout can revoke both."""
-    access_jti, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
-    identity = str(user.id)
-    return {
-        "access_token": create_access_token(
-            identity, additional_claims={"jti": access_jti, "pair": refresh_jti}
-        ),
-        "refresh_token": create_refresh_token(
-            identity, additional_claims={"jti": refresh_jti, "pair": access_jti}
-        ),
-    }
-
-
-def revoke_token(claims: dict, *, with_pair: bool) -> None:
-    """Revoke the presented token (and its partner) until they would have expired."""
-    revocation.revoke(claims["jti"], datetime.fromtimestamp(claims["exp"], UTC))
-    if with_pair and claims.get("pair"):
-        lifetime = max(
-            current_app.config["JWT_ACCESS_TOKEN_EXPIRES"],
-            current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
-        )
-        revocation.revoke(claims["pair"], datetime.fromtimestamp(claims["iat"], UTC) + lifetime)

@@ -17,12 +17,11 @@ from flask_jwt_extended.exceptions import CSRFError, JWTExtendedException
 from jwt import PyJWTError
 
 from app.api.validation import parse_model
-from app.auth import service
+from app.auth import service, tokens
+from app.auth.limits import remember_sign_in, sign_in_limits
 from app.auth.schemas import LoginIn
 from app.dashboard import bp
 from app.errors import ApiError
-from app.extensions import limiter
-from app.protection import configured, login_failed, login_username
 
 LOGIN_CSRF_COOKIE = "koodtx_login_csrf"
 
@@ -57,13 +56,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(configured("LOGIN_RATE_LIMIT"), methods=["POST"])
-@limiter.limit(
-    configured("LOGIN_FAILURE_RATE_LIMIT"),
-    key_func=login_username,
-    deduct_when=login_failed,
-    methods=["POST"],
-)
+@sign_in_limits(methods=["POST"])
 def login():
     """The sign-in form; a login CSRF cookie stops other sites from signing a user in."""
     if request.method == "POST":
@@ -76,8 +69,9 @@ def login():
         except ApiError as error:
             status = 401 if error.status_code == 400 else error.status_code
             return _render_login(status, error.message)
+        remember_sign_in(user)
         response = redirect(_safe_next(request.form.get("next")))
-        set_access_cookies(response, service.issue_tokens(user)["access_token"])
+        set_access_cookies(response, tokens.issue(user)["access_token"])
         response.delete_cookie(LOGIN_CSRF_COOKIE, path=url_for("dashboard.login"))
         return response
     return _render_login()
@@ -109,8 +103,8 @@ def _render_login(status: int = 200, message: str | None = None):
 @bp.post("/logout")
 @signed_in
 def logout():
-    """Revoke the token pair behind the cookie and drop the cookies."""
-    service.revoke_token(get_jwt(), with_pair=True)
+    """Revoke every token of this sign-in and drop the cookies."""
+    tokens.sign_out(get_jwt())
     response = redirect(url_for("dashboard.login"))
     unset_jwt_cookies(response)
     flash("Signed out.")

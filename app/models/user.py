@@ -24,7 +24,11 @@ class User(Base):
 
 
 class RevokedToken(Base):
-    """Revoked JWT ids; used when Redis is not configured or unreachable."""
+    """Revoked ids: a token's `jti`, or `family:<id>` for every token of one sign-in.
+
+    The durable copy of app/auth/revocation.py's store; checked when Redis is not configured or
+    unreachable.
+    """
 
     __tablename__ = "revoked_tokens"
 

@@ -1,4 +1,5 @@
-"""Where revocations live: Redis when configured, the database always (issue #2 item 4)."""
+"""Where revocations live: Redis when configured, the database always (issue #2 item 4);
+token families (a reused refresh token) alike."""
 
 import pytest
 import redis
@@ -9,21 +10,29 @@ from app.models import RevokedToken
 from tests.conftest import REDIS_URL
 
 
-def _jti(token: str, app) -> str:
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _claims(token: str, app) -> dict:
     from flask_jwt_extended import decode_token
 
     with app.app_context():
-        return decode_token(token)["jti"]
+        return decode_token(token)
+
+
+def _jti(token: str, app) -> str:
+    return _claims(token, app)["jti"]
 
 
 @pytest.mark.redis
 def test_revoked_ids_live_in_redis_with_the_token_lifetime_as_ttl(client, register, app):
-    _, headers, tokens = register()
-    client.post("/api/auth/logout", headers=headers)
-    jti = _jti(tokens["access_token"], app)
+    _, _, tokens = register()
+    client.post("/api/auth/refresh", headers=_bearer(tokens["refresh_token"]))  # rotation
+    jti = _jti(tokens["refresh_token"], app)
     store = redis.Redis.from_url(REDIS_URL)
     ttl = store.ttl(f"koodtx:revoked:{jti}")
-    lifetime = app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()
+    lifetime = app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds()
     assert 0 < ttl <= lifetime + 1
 
 
@@ -61,3 +70,43 @@ def test_purge_expired_drops_only_expired_revocations(app):
         db.session.commit()
         assert revocation.purge_expired() == 1
         assert [t.jti for t in db.session.scalars(db.select(RevokedToken))] == ["live"]
+
+
+def _reuse_a_rotated_refresh_token(client, tokens) -> dict:
+    """Rotate once, then present the first refresh token again; returns the rotated pair."""
+    rotated = client.post("/api/auth/refresh", headers=_bearer(tokens["refresh_token"])).json
+    assert (
+        client.post("/api/auth/refresh", headers=_bearer(tokens["refresh_token"])).status_code
+        == 401
+    )
+    return rotated
+
+
+@pytest.mark.redis
+def test_a_revoked_family_lives_in_redis_and_survives_a_redis_that_lost_its_keys(
+    client, register, app
+):
+    _, _, tokens = register()
+    rotated = _reuse_a_rotated_refresh_token(client, tokens)
+    family = _claims(rotated["access_token"], app)["fam"]
+    ttl = redis.Redis.from_url(REDIS_URL).ttl(f"koodtx:revoked:family:{family}")
+    lifetime = app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds()
+    assert lifetime < ttl <= lifetime + 10 * 60
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    assert client.get("/api/auth/me", headers=_bearer(rotated["access_token"])).status_code == 401
+
+
+def test_a_family_revoked_while_redis_is_unreachable_stays_revoked(client, register, app):
+    _, _, tokens = register()
+    app.config["REDIS_URL"], saved = "redis://127.0.0.1:1/0", app.config["REDIS_URL"]
+    try:
+        rotated = _reuse_a_rotated_refresh_token(client, tokens)
+        assert (
+            client.get("/api/auth/me", headers=_bearer(rotated["access_token"])).status_code == 401
+        )
+    finally:
+        app.config["REDIS_URL"] = saved
+    # Redis is back (empty of this revocation): it is primed from the database.
+    assert client.get("/api/auth/me", headers=_bearer(rotated["access_token"])).status_code == 401
+    refresh = client.post("/api/auth/refresh", headers=_bearer(rotated["refresh_token"]))
+    assert refresh.status_code == 401
