@@ -105,6 +105,7 @@ def test_pagination_links_keep_only_the_filters(client, alice, extra):
     link = previous.split('"')[0].replace("&amp;", "&")
     assert sorted(link.split("?")[1].split("&")) == ["page=1", "q=desk"]
 
+
 def test_session_page_links_its_charts_track_coverage_and_exports(client, alice):
     page = client.get("/dashboard/sessions/walk")
     assert page.status_code == 200
