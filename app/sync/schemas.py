@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
+from app.api import cursors
 from app.api.validation import describe_errors
 
 SENSOR_TYPE_PATTERN = r"^[a-z0-9_]{1,50}$"
@@ -116,21 +116,22 @@ class PullCursor:
     watermark: datetime
 
     def encode(self) -> str:
-        raw = orjson.dumps([self.updated_at.isoformat(), self.id, self.watermark.isoformat()])
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return cursors.encode(
+            cursors.PULL_CURSOR,
+            cursors.microseconds(self.updated_at),
+            self.id,
+            cursors.microseconds(self.watermark),
+        )
 
     @classmethod
     def decode(cls, text: str) -> PullCursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            updated_at, id_, watermark = orjson.loads(raw)
-            return cls(
-                as_utc(datetime.fromisoformat(updated_at)),
-                int(id_),
-                as_utc(datetime.fromisoformat(watermark)),
-            )
-        except (ValueError, TypeError, orjson.JSONDecodeError):
-            raise ValueError("is not a cursor returned by this server") from None
+        """ValueError unless `text` is a cursor of this server's format (and range)."""
+        updated_at, id_, watermark = cursors.fields(cursors.PULL_CURSOR, text)
+        return cls(
+            cursors.from_microseconds(updated_at),
+            int(id_),
+            cursors.from_microseconds(watermark),
+        )
 
 
 class PullRequest(_Strict):
@@ -139,20 +140,21 @@ class PullRequest(_Strict):
     page: StrictInt = Field(default=1, ge=1, le=1_000_000)
     page_size: StrictInt = Field(default=50, ge=1, le=100)
     include_data: StrictBool = True
-    # Keyset alternative to `page`: the `next_cursor` of the previous page.
-    cursor: Annotated[str, StringConstraints(max_length=512, strict=True)] | None = None
+    cursor: (
+        Annotated[
+            str,
+            StringConstraints(pattern=cursors.schema_pattern(cursors.PULL_CURSOR), strict=True),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="Keyset alternative to `page`: the `next_cursor` of the previous page",
+    )
 
     @field_validator("last_sync_time")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return as_utc(value)
-
-    @field_validator("cursor")
-    @classmethod
-    def _cursor(cls, value: str | None) -> str | None:
-        if value is not None:
-            PullCursor.decode(value)
-        return value
 
     @property
     def position(self) -> PullCursor | None:
