@@ -14,7 +14,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -24,7 +23,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from app.api import cursors
-from app.api.validation import describe_errors
+from app.api.validation import JsonInt, describe_errors
 
 SENSOR_TYPE_PATTERN = r"^[a-z0-9_]{1,50}$"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
@@ -62,7 +61,7 @@ class SessionIn(_Strict):
     """Session metadata of a push; fields left out keep their stored value."""
 
     session_id: SessionId
-    start_time: Timestamp | None = None
+    start_time: Timestamp = None  # may be left out (kept, or required by a new session); not null
     end_time: Timestamp | None = None
     is_active: StrictBool | None = None
     is_uploaded: StrictBool | None = None
@@ -84,8 +83,6 @@ class SessionIn(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> SessionIn:
-        if "start_time" in self.model_fields_set and self.start_time is None:
-            raise ValueError("start_time cannot be null")
         if self.start_time and self.end_time and self.end_time < self.start_time:
             raise ValueError("end_time must not be before start_time")
         return self
@@ -137,8 +134,8 @@ class PullCursor:
 class PullRequest(_Strict):
     last_sync_time: Timestamp | None = None
     session_ids: list[SessionId] | None = Field(default=None, max_length=1000)
-    page: StrictInt = Field(default=1, ge=1, le=1_000_000)
-    page_size: StrictInt = Field(default=50, ge=1, le=100)
+    page: JsonInt = Field(default=1, ge=1, le=1_000_000)
+    page_size: JsonInt = Field(default=50, ge=1, le=100)
     include_data: StrictBool = True
     cursor: (
         Annotated[
