@@ -90,3 +90,17 @@ def test_rules_json_schema_cannot_state_are_described(spec):
     assert "start_time is required" in paths["/api/uploads"]["post"]["description"]
     patch = paths["/api/sessions/{session_id}"]["patch"]["description"]
     assert "end_time must not be before" in patch
+
+
+@pytest.mark.parametrize("year", [1, 1969, 1970, 2025, 8999, 9000, 9999])
+def test_stats_years_are_the_documented_ones(client, auth_headers, spec, year):
+    (start,) = [
+        p for p in spec["paths"]["/api/stats"]["get"]["parameters"] if p["name"] == "start_date"
+    ]
+    for value in (f"{year:04d}-06-01", f"{year:04d}-06-01T00:00:00+14:00"):
+        documented = re.search(start["schema"]["pattern"], value) is not None
+        response = client.get(
+            f"/api/stats?start_date={value.replace('+', '%2B')}&end_date=8999-12-31",
+            headers=auth_headers,
+        )
+        assert response.status_code == (200 if documented else 400), (value, response.json)
