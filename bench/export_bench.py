@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> None:
         expected = args.samples + (1 if args.format == "csv" else 0)
         if lines != expected:
             raise RuntimeError(f"export has {lines:,} lines, expected {expected:,}")
-        if args.format == "csv" and not header.startswith(b"sensor_type,timestamp,"):
+        if args.format == "csv" and not header.startswith(b'"sensor_type","timestamp",'):
             raise RuntimeError(f"unexpected CSV header {header[:200]!r}")
         before = (rss_before or 0) / 1024
         peak = max(sampler.peak_kb, rss_before or 0, hwm_after or 0) / 1024

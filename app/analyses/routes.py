@@ -73,6 +73,8 @@ def task(task_id: str) -> Response:
 @operation(
     "The caller's statistics for a date range",
     tags=["analysis"],
+    description="Sessions started in [start, end). start_date must not be after end_date "
+    "(400); the same date twice is that one day, the same date-time twice an empty period.",
     query=StatsQuery,
     responses={200: StatsOut, 400: ErrorOut},
 )

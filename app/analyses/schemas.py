@@ -16,11 +16,25 @@ class AnalysisRequest(BaseModel):
     sensitivity: float = Field(default=3.0, gt=0, le=100, strict=True)  # 2 or 2.5; not true, "3"
 
 
+# Years a period may name, as written: the default period and day arithmetic never overflow.
+YEARS = range(1970, 9000)
+_IN_YEARS = {"pattern": r"^(?:19[7-9][0-9]|[2-8][0-9]{3})-"}  # YEARS, as the start of the text
+
+
 class StatsQuery(BaseModel):
     """Period of GET /api/stats (documentation; app/analyses/statistics.py parses it)."""
 
-    start_date: date | datetime | None = None
-    end_date: date | datetime | None = None
+    start_date: date | datetime = Field(
+        default=None,
+        description="A date (from its midnight UTC) or a date-time; default end_date - 30 days",
+        json_schema_extra=_IN_YEARS,
+    )
+    end_date: date | datetime = Field(
+        default=None,
+        description="A date (that whole day included) or a date-time (excluded); default now. "
+        "Must not be before start_date.",
+        json_schema_extra=_IN_YEARS,
+    )
 
 
 class _Open(BaseModel):

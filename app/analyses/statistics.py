@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from app.analyses import loading
+from app.analyses.schemas import YEARS
 from app.analysis import signals
 from app.api.json_provider import iso_utc
 from app.errors import ValidationFailed
 from app.models.base import utcnow
 
 DEFAULT_PERIOD = timedelta(days=30)
-YEARS = range(1970, 9000)  # so that the default period and day arithmetic never overflow
 
 
 def _parse(value: str, name: str, *, end: bool) -> datetime:
@@ -20,13 +20,15 @@ def _parse(value: str, name: str, *, end: bool) -> datetime:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
+            year = day.year
             moment = datetime.combine(day + timedelta(days=1 if end else 0), time(), UTC)
         else:
             moment = datetime.fromisoformat(value)
+            year = moment.year
             moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except (ValueError, OverflowError):
         moment = None
-    if moment is None or not YEARS.start <= moment.year < YEARS.stop:
+    if moment is None or year not in YEARS:  # the year as written, as the document says
         raise ValidationFailed(
             f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time "
             f"in the years {YEARS.start}-{YEARS.stop - 1}",
@@ -43,10 +45,13 @@ def parse_period(start_date: str | None, end_date: str | None) -> tuple[datetime
         if start_date is not None
         else end - DEFAULT_PERIOD
     )
-    if start >= end:
+    # An end date includes its whole day (the same date twice is that day), so a period that
+    # ends on a date is never empty; the same date-time twice is an empty period.
+    ends_on_a_day = end_date is not None and len(end_date) == 10
+    if start > end or (start == end and ends_on_a_day):
         raise ValidationFailed(
-            "start_date must be before end_date",
-            [{"field": "start_date", "message": "must be before end_date"}],
+            "start_date must not be after end_date",
+            [{"field": "start_date", "message": "must not be after end_date"}],
         )
     return start, end
 

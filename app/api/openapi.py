@@ -15,7 +15,8 @@ from typing import Any
 
 from flask import Flask
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from app.api.schemas import ErrorOut
 
@@ -47,7 +48,8 @@ class Operation:
     body: type[BaseModel] | None = None
     body_example: dict | None = None
     body_required: bool = True
-    form: dict | None = None  # a multipart/form-data body, as a literal JSON Schema
+    form: type[BaseModel] | None = None  # a multipart/form-data body; model fields are parts
+    form_media_types: dict[str, tuple[str, ...]] = field(default_factory=dict)  # of file parts
     query: type[BaseModel] | None = None
     responses: dict[int, Any] = field(default_factory=dict)
     auth: bool = True
@@ -66,11 +68,30 @@ def operation(summary: str, *, tags: list[str], **details: Any) -> Callable:
     return attach
 
 
+def _allows_null(schema: dict) -> bool:
+    kinds = schema.get("type")
+    if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
+        return True
+    return any(_allows_null(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+class DocumentSchema(GenerateJsonSchema):
+    """pydantic's JSON Schema, except that a field which may be left out but not sent as null
+    (`start_time: Timestamp = None`) gets no `default: null`: the document must not offer a
+    value the server refuses."""
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        json_schema = super().default_schema(schema)
+        if json_schema.get("default", ...) is None and not _allows_null(json_schema):
+            del json_schema["default"]
+        return json_schema
+
+
 def _schema_of(model: Any, mode: str, defs: dict) -> dict:
     """A `$ref` for a pydantic model (its schema goes to components), or a literal schema."""
     if isinstance(model, dict):
         return model
-    _, top = models_json_schema([(model, mode)], ref_template=_REF)
+    _, top = models_json_schema([(model, mode)], ref_template=_REF, schema_generator=DocumentSchema)
     defs.update(top.get("$defs", {}))
     return {"$ref": _REF.format(model=model.__name__)}
 
@@ -81,7 +102,7 @@ def _parameters(op: Operation, path_args: list[str], defs: dict) -> list[dict]:
         for arg in path_args
     ]
     if op.query is not None:
-        schema = op.query.model_json_schema(ref_template=_REF)
+        schema = op.query.model_json_schema(ref_template=_REF, schema_generator=DocumentSchema)
         defs.update(schema.pop("$defs", {}))
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
@@ -89,6 +110,22 @@ def _parameters(op: Operation, path_args: list[str], defs: dict) -> list[dict]:
                 {"name": name, "in": "query", "required": name in required, "schema": prop}
             )
     return params
+
+
+def _form(op: Operation, defs: dict) -> dict:
+    """A multipart body: a part per field of the form model; a part whose field is a model is
+    that model as JSON; file parts have the media types the operation names."""
+    encoding = {
+        name: {"contentType": "application/json"}
+        for name, info in op.form.model_fields.items()
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+    }
+    for name, media_types in op.form_media_types.items():
+        encoding[name] = {"contentType": ", ".join(media_types)}
+    media: dict[str, Any] = {"schema": _schema_of(op.form, "validation", defs)}
+    if encoding:
+        media["encoding"] = encoding
+    return media
 
 
 def _responses(op: Operation, defs: dict) -> dict:
@@ -139,7 +176,7 @@ def build_spec(app: Flask) -> dict:
             if op.form is not None:
                 entry["requestBody"] = {
                     "required": True,
-                    "content": {"multipart/form-data": {"schema": op.form}},
+                    "content": {"multipart/form-data": _form(op, defs)},
                 }
             entry["security"] = [{"bearerAuth": []}] if op.auth else []
             paths.setdefault(path, {})[method.lower()] = entry

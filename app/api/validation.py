@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, StrictInt, ValidationError
 
 from app.errors import ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer as JSON Schema means it: 2.0 is one (the document says `integer`), true and "2"
+# are not.
+JsonInt = Annotated[StrictInt, BeforeValidator(_integral)]
 
 
 def describe_errors(error: ValidationError, prefix: tuple = ()) -> list[dict[str, str]]:

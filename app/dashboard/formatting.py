@@ -56,9 +56,3 @@ def format_percent(value: Any) -> str:
     if not isinstance(value, int | float) or not math.isfinite(value):
         return "—"
     return f"{value * 100:.3g} %"
-
-
-@bp.app_template_filter("merge")
-def merge_args(args, **changes) -> dict[str, Any]:
-    """The page's query arguments with some replaced (pagination links keep the filters)."""
-    return {**args.to_dict(), **changes}

@@ -23,6 +23,7 @@ from app.sessions.schemas import SessionListQuery
 from app.sessions.series import DEFAULT_POINTS, GPS_SENSOR
 
 SYNC_LOG_PAGE = 50
+LIST_FILTERS = ("start_date", "end_date", "sensor_type", "active", "q", "order", "page")
 PLOTLY_DIR = Path(find_spec("plotly").origin).parent / "package_data"
 
 
@@ -72,15 +73,23 @@ def _midnight(day: date) -> str:
     return datetime.combine(day, time(), UTC).isoformat()
 
 
-def _list_query(args) -> SessionListQuery:
+def _list_filters(args) -> dict[str, str]:
+    """The session list's filters among the query arguments. Only these are read and carried
+    into its links: any other argument (`endpoint`, `_external`, `_scheme` …) would reach
+    url_for as one of its own parameters."""
+    return {key: args[key] for key in LIST_FILTERS if args.get(key)}
+
+
+def _list_query(filters: dict[str, str]) -> SessionListQuery:
     """The list filters of the form (dates are whole days, the end day included)."""
-    start, end = _day(args.get("start_date", ""), "Start"), _day(args.get("end_date", ""), "End")
+    start = _day(filters.get("start_date", ""), "Start")
+    end = _day(filters.get("end_date", ""), "End")
     fields: dict[str, Any] = {
-        "sensor_type": args.get("sensor_type") or None,
-        "q": args.get("q") or None,
-        "active": {"yes": True, "no": False}.get(args.get("active", "")),
-        "order": args.get("order") or "desc",
-        "page": args.get("page") or 1,
+        "sensor_type": filters.get("sensor_type"),
+        "q": filters.get("q"),
+        "active": {"yes": True, "no": False}.get(filters.get("active", "")),
+        "order": filters.get("order", "desc"),
+        "page": filters.get("page", 1),
         "page_size": 25,
     }
     if start:
@@ -98,16 +107,18 @@ def _list_query(args) -> SessionListQuery:
 @signed_in
 def sessions():
     user_id = _user_id()
+    filters = _list_filters(request.args)
     error, listing = None, None
     try:
-        listing = sessions_service.list_sessions(user_id, _list_query(request.args))
+        listing = sessions_service.list_sessions(user_id, _list_query(filters))
     except ValidationFailed as failure:
         error = failure.message
     return render_template(
         "dashboard/sessions.html",
         listing=listing,
         error=error,
-        filters=request.args,
+        filters=filters,
+        page_url=lambda page: url_for("dashboard.sessions", **(filters | {"page": page})),
         sensor_types=queries.user_sensor_types(user_id),
     ), (400 if error else 200)
 

@@ -27,22 +27,36 @@ ROW_GROUP = 50_000
 # key cap (256 columns) would otherwise hold 12.8 million Python values (measured: +368 MB).
 GROUP_VALUES = 1_000_000
 FILE_CHUNK = 1024 * 1024
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading `'` when it would start a formula."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def _cell(value: Any) -> Any:
-    """A CSV cell: numbers and strings as they are, other JSON values as JSON text."""
+    """A CSV cell: numbers as they are, text neutralised, other JSON values as JSON text."""
     if value is None:
         return ""
     if isinstance(value, bool) or isinstance(value, (dict, list)):
         return orjson.dumps(value).decode()
-    return value
+    return spreadsheet_text(value) if isinstance(value, str) else value
+
+
+def _csv_writer(buffer: io.StringIO):
+    """Every text cell quoted (so a `;` inside cannot start a new cell where `;` separates
+    cells), numbers unquoted so that they stay numbers."""
+    return csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
 
 
 def csv_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) -> Chunks:
-    """Wide CSV: `sensor_type,timestamp,<one column per data field>`."""
+    """Wide CSV: `sensor_type,timestamp,<one column per data field>`, safe to open in a
+    spreadsheet: text that would start a formula (header cells too) gets a leading `'`."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["sensor_type", "timestamp", *(f.column for f in fields)])
+    writer = _csv_writer(buffer)
+    writer.writerow(["sensor_type", "timestamp", *(spreadsheet_text(f.column) for f in fields)])
     keys = [f.key for f in fields]
     for sensor_type, rows in stream_samples(session_pk, wanted):
         for timestamp, data in rows:

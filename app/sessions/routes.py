@@ -70,6 +70,7 @@ def show_session(session_id: str):
 @operation(
     "Edit notes, end_time or is_active (last write wins, pulled by other devices)",
     tags=["sessions"],
+    description="end_time must not be before the session's start_time (400 otherwise).",
     body=SessionPatch,
     body_example={"notes": "Evening run", "end_time": "2025-11-13T01:00:00Z"},
     responses={200: SessionMetaOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, **NOT_FOUND},

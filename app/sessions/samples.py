@@ -6,13 +6,12 @@ index `(session, sensor_type_id, timestamp)` of one sensor type.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import orjson
 from sqlalchemy import text
 
+from app.api import cursors
 from app.database import is_postgres, stream_rows
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -32,20 +31,18 @@ class SampleRange:
 
 
 def encode_cursor(sensor_type: str, timestamp: int) -> str:
-    raw = orjson.dumps([sensor_type, timestamp])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(cursors.SAMPLE_CURSOR, sensor_type, timestamp)
 
 
 def decode_cursor(cursor: str) -> tuple[str, int]:
     """The position a cursor stands for; 400 when it did not come from this server."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        sensor_type, timestamp = orjson.loads(raw)
-        if isinstance(sensor_type, str) and type(timestamp) is int:
-            return sensor_type, timestamp
-    except (ValueError, TypeError, orjson.JSONDecodeError):
-        pass
-    raise ValidationFailed("cursor is not a cursor returned by this server")
+        sensor_type, timestamp = cursors.fields(cursors.SAMPLE_CURSOR, cursor)
+    except ValueError as error:
+        raise ValidationFailed(
+            f"cursor {error}", [{"field": "cursor", "message": str(error)}]
+        ) from None
+    return sensor_type, int(timestamp)
 
 
 def _types(session_pk: int, wanted: SampleRange) -> list[tuple[int, str]]:

@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.api import cursors
 from app.sessions.series import DEFAULT_POINTS
 from app.sync.schemas import SENSOR_TYPE_PATTERN, SessionMetaOut, Timestamp, as_utc
 
@@ -67,9 +68,10 @@ class SessionDataQuery(_Query):
     sensor_type: SensorTypeName | None = None
     start: Millis | None = None
     end: Millis | None = None
-    cursor: Annotated[str, StringConstraints(max_length=300)] | None = Field(
-        default=None, description="`next_cursor` of the previous page"
-    )
+    cursor: (
+        Annotated[str, StringConstraints(pattern=cursors.schema_pattern(cursors.SAMPLE_CURSOR))]
+        | None
+    ) = Field(default=None, description="`next_cursor` of the previous page")
     limit: int = Field(default=1000, ge=1, le=10_000)
 
 

@@ -49,7 +49,9 @@ def _user_id() -> int:
     tags=["sync"],
     description="Samples are de-duplicated by (session, sensor_type, timestamp); changed data "
     "replaces stored data (last write wins); invalid samples are skipped and reported. "
-    "The body may be gzip- or deflate-compressed (Content-Encoding).",
+    "The body may be gzip- or deflate-compressed (Content-Encoding). Session fields left out "
+    "keep their stored values; the first push of a session must carry start_time, and "
+    "end_time must not be before start_time, sent or stored (400 otherwise).",
     body=PushRequest,
     body_example=PUSH_EXAMPLE,
     responses={

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -24,7 +22,8 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
-from app.api.validation import describe_errors
+from app.api import cursors
+from app.api.validation import JsonInt, describe_errors
 from app.sync.sample_keys import KeyLimits, key_problems
 
 SENSOR_TYPE_PATTERN = r"^[a-z0-9_]{1,50}$"
@@ -63,7 +62,7 @@ class SessionIn(_Strict):
     """Session metadata of a push; fields left out keep their stored value."""
 
     session_id: SessionId
-    start_time: Timestamp | None = None
+    start_time: Timestamp = None  # may be left out (kept, or required by a new session); not null
     end_time: Timestamp | None = None
     is_active: StrictBool | None = None
     is_uploaded: StrictBool | None = None
@@ -85,8 +84,6 @@ class SessionIn(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> SessionIn:
-        if "start_time" in self.model_fields_set and self.start_time is None:
-            raise ValueError("start_time cannot be null")
         if self.start_time and self.end_time and self.end_time < self.start_time:
             raise ValueError("end_time must not be before start_time")
         return self
@@ -122,43 +119,45 @@ class PullCursor:
     watermark: datetime
 
     def encode(self) -> str:
-        raw = orjson.dumps([self.updated_at.isoformat(), self.id, self.watermark.isoformat()])
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return cursors.encode(
+            cursors.PULL_CURSOR,
+            cursors.microseconds(self.updated_at),
+            self.id,
+            cursors.microseconds(self.watermark),
+        )
 
     @classmethod
     def decode(cls, text: str) -> PullCursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            updated_at, id_, watermark = orjson.loads(raw)
-            return cls(
-                as_utc(datetime.fromisoformat(updated_at)),
-                int(id_),
-                as_utc(datetime.fromisoformat(watermark)),
-            )
-        except (ValueError, TypeError, orjson.JSONDecodeError):
-            raise ValueError("is not a cursor returned by this server") from None
+        """ValueError unless `text` is a cursor of this server's format (and range)."""
+        updated_at, id_, watermark = cursors.fields(cursors.PULL_CURSOR, text)
+        return cls(
+            cursors.from_microseconds(updated_at),
+            int(id_),
+            cursors.from_microseconds(watermark),
+        )
 
 
 class PullRequest(_Strict):
     last_sync_time: Timestamp | None = None
     session_ids: list[SessionId] | None = Field(default=None, max_length=1000)
-    page: StrictInt = Field(default=1, ge=1, le=1_000_000)
-    page_size: StrictInt = Field(default=50, ge=1, le=100)
+    page: JsonInt = Field(default=1, ge=1, le=1_000_000)
+    page_size: JsonInt = Field(default=50, ge=1, le=100)
     include_data: StrictBool = True
-    # Keyset alternative to `page`: the `next_cursor` of the previous page.
-    cursor: Annotated[str, StringConstraints(max_length=512, strict=True)] | None = None
+    cursor: (
+        Annotated[
+            str,
+            StringConstraints(pattern=cursors.schema_pattern(cursors.PULL_CURSOR), strict=True),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="Keyset alternative to `page`: the `next_cursor` of the previous page",
+    )
 
     @field_validator("last_sync_time")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return as_utc(value)
-
-    @field_validator("cursor")
-    @classmethod
-    def _cursor(cls, value: str | None) -> str | None:
-        if value is not None:
-            PullCursor.decode(value)
-        return value
 
     @property
     def position(self) -> PullCursor | None:

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_jwt_extended import get_jwt_identity, jwt_required
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.api.openapi import operation
 from app.api.schemas import ErrorOut
 from app.errors import UnsupportedMediaType
+from app.sync.schemas import SessionIn
 from app.uploads import service
 from app.uploads.states import upload_json
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
+
+
+class UploadForm(BaseModel):
+    """The parts of an upload (for the document: the service reads the file as a stream and
+    validates the session part with SessionIn)."""
+
+    file: Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})]
+    session: SessionIn = Field(description="The push's `session` object, as JSON")
+    format: Literal["ndjson", "csv"] = Field(
+        default=None, description="Default: by the file name, else by the first line"
+    )
 
 
 class UploadAcceptedOut(BaseModel):
@@ -30,6 +44,7 @@ class UploadOut(BaseModel):
     state: str
 
 
+FILE_MEDIA_TYPES = ("application/x-ndjson", "text/csv", "application/gzip")
 FORM_OVERHEAD_BYTES = 1024 * 1024  # multipart framing and the session field
 
 
@@ -41,15 +56,12 @@ def _user_id() -> int:
 @operation(
     "Import a long recording from a file (NDJSON or CSV, optionally gzip) in the background",
     tags=["uploads"],
-    form={
-        "type": "object",
-        "required": ["file", "session"],
-        "properties": {
-            "file": {"type": "string", "format": "binary"},
-            "session": {"type": "string", "description": "The push's `session` object as JSON"},
-            "format": {"type": "string", "enum": ["ndjson", "csv"]},
-        },
-    },
+    description="The session part is validated like a push's session: start_time is required "
+    "when the session is new, end_time must not be before start_time. The file must be NDJSON "
+    "(one sample per line) or CSV with a header naming sensor_type and timestamp; `format`, "
+    "when given, says which (400 when the file does not fit it).",
+    form=UploadForm,
+    form_media_types={"file": FILE_MEDIA_TYPES},
     responses={202: UploadAcceptedOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut},
 )
 @jwt_required()

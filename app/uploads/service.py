@@ -26,14 +26,14 @@ log = logging.getLogger(__name__)
 IMPORT_UPLOAD = "app.tasks.uploads.import_upload"
 
 
-def _session_meta(field: str | None) -> tuple[SessionIn, dict]:
+def _session_meta(field: str | None) -> SessionIn:
     if not field:
         raise ValidationFailed("The form field 'session' (session metadata as JSON) is required")
     try:
         meta = orjson.loads(field)
     except orjson.JSONDecodeError as error:
         raise ValidationFailed(f"The form field 'session' is not valid JSON: {error}") from None
-    return parse_model(SessionIn, meta), meta
+    return parse_model(SessionIn, meta)
 
 
 def _require_start_time(user_id: int, incoming: SessionIn) -> None:
@@ -70,7 +70,7 @@ def accept_upload(
     """
     if file is None or not file.filename:
         raise ValidationFailed("The form field 'file' (the samples file) is required")
-    incoming, meta = _session_meta(session_field)
+    incoming = _session_meta(session_field)
     _require_start_time(user_id, incoming)
     path = _store_file(user_id, file)
     try:
@@ -90,7 +90,9 @@ def accept_upload(
     upload = Upload(
         user_id=user_id,
         session_id=incoming.session_id,
-        session_meta=meta,
+        # What was validated, not the client's JSON: unknown fields (which may hold anything,
+        # U+0000 too) are dropped; the fields sent stay sent (last write wins on them).
+        session_meta=incoming.model_dump(mode="json", exclude_unset=True),
         filename=Path(file.filename).name[:255],
         stored_path=str(path),
         file_format=fmt,

@@ -142,3 +142,34 @@ def test_stats_dates_at_the_edge_of_the_calendar_are_400_not_500(client, auth_he
     response = client.get(f"/api/stats?{query}", headers=auth_headers)
     assert response.status_code == 400
     assert response.is_json and "date" in response.json["error"]
+
+
+@pytest.mark.parametrize(
+    ("query", "start", "end"),
+    [  # the boundary cases: one day, an empty period, the first and last years as written
+        (
+            "start_date=2025-11-13&end_date=2025-11-13",
+            "2025-11-13T00:00:00Z",
+            "2025-11-14T00:00:00Z",
+        ),
+        (
+            "start_date=2025-11-13T00:00:00Z&end_date=2025-11-13T00:00:00Z",
+            "2025-11-13T00:00:00Z",
+            "2025-11-13T00:00:00Z",
+        ),
+        (
+            "start_date=1970-01-01T00:00:00%2B01:00&end_date=1970-01-02",
+            "1969-12-31T23:00:00Z",
+            "1970-01-03T00:00:00Z",
+        ),
+        (
+            "start_date=8999-12-31&end_date=8999-12-31",
+            "8999-12-31T00:00:00Z",
+            "9000-01-01T00:00:00Z",
+        ),
+    ],
+)
+def test_stats_accept_the_boundaries_the_document_allows(client, owner, query, start, end):
+    response = client.get(f"/api/stats?{query}", headers=owner["headers"])
+    assert response.status_code == 200, response.json
+    assert (response.json["start"], response.json["end"]) == (start, end)

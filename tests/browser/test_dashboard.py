@@ -9,6 +9,7 @@ Screenshots of every page go to artifacts/.
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -101,9 +102,10 @@ def test_dashboard_walkthrough_on_a_million_sample_session(app, worker, offline_
             page.click("text=Export CSV")
         csv_path = tmp_path / "walk.csv"
         download_info.value.save_as(csv_path)
-        with open(csv_path) as csv_file:
-            header = csv_file.readline().strip().split(",")
-            rows = sum(1 for _ in csv_file)
+        with open(csv_path, newline="") as csv_file:
+            reader = csv.reader(csv_file)
+            header = next(reader)
+            rows = sum(1 for _ in reader)
         assert header[:2] == ["sensor_type", "timestamp"] and {"x", "latitude"} <= set(header)
         assert rows == walk_samples
 

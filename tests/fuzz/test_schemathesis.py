@@ -1,5 +1,8 @@
 """Schemathesis against the running server and its own OpenAPI document: every documented
-operation, positive and negative data, authenticated, with the checks the contract needs."""
+operation, positive and negative data (`--mode all`), authenticated, with every check
+(`--checks all`): no 5xx, responses as documented, schema-invalid requests refused and
+schema-valid ones accepted — so the document says exactly what the server accepts. The seed is
+fixed (FUZZ_SEED explores others, FUZZ_MAX_EXAMPLES more cases per operation)."""
 
 import json
 import os
@@ -15,17 +18,8 @@ from tests.server import ROOT, gunicorn
 pytestmark = pytest.mark.slow
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
-CHECKS = ",".join(
-    [
-        "not_a_server_error",
-        "status_code_conformance",
-        "content_type_conformance",
-        "response_schema_conformance",
-        "negative_data_rejection",
-        "ignored_auth",
-    ]
-)
 ARTIFACTS = ROOT / "artifacts"
+MAX_EXAMPLES = "25"  # about 2 minutes per backend on 2 cores
 
 
 def _register(base: str, username: str, password: str) -> None:
@@ -48,11 +42,11 @@ def test_schemathesis_finds_no_failures(tmp_path):
                 "run",
                 base + "/api/openapi.json",
                 "--checks",
-                CHECKS,
+                "all",
                 "--mode",
                 "all",
                 "--max-examples",
-                os.environ.get("FUZZ_MAX_EXAMPLES", "60"),
+                os.environ.get("FUZZ_MAX_EXAMPLES", MAX_EXAMPLES),
                 "--seed",
                 os.environ.get("FUZZ_SEED", "20251113"),
                 "--workers",

@@ -114,3 +114,54 @@ def test_seed_demo_twice_reports_duplicates(runner, client):
     assert counts == {"accelerometer": 1200, "gps": 12, "gyroscope": 1200}
     coverage = client.get("/api/sessions/demo-walk/coverage", headers=headers).json
     assert coverage["total_gaps"] == 0
+
+
+# Text a spreadsheet would run as a formula, as a user could push it (OWASP "CSV Injection").
+LINK_KEY = '=HYPERLINK("http://evil.example")'
+HOSTILE = {
+    "dde": "=cmd|' /C calc'!A0",
+    "plus": "+1+2",
+    "minus": "-1+2",
+    "at": "@SUM(A1:A2)",
+    "tab": "\t=1+2",
+    "cr": "\r=1+2",
+    "semicolon": "a;=1+2",  # a cell of its own where `;` separates cells, unless quoted
+    "quote": '=1+2";=1+2',
+    "negative": -1.5,
+    "plain": "walking",
+    LINK_KEY: 1,
+}
+
+
+def _hostile_export(client, headers) -> str:
+    sample = {"sensor_type": "tag", "timestamp": 1_699_876_543_210, "data": HOSTILE}
+    push(client, headers, push_body("hostile", [sample]))
+    response = client.get("/api/sessions/hostile/export?format=csv", headers=headers)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_csv_export_neutralises_formulas_and_keeps_numbers(client, auth_headers):
+    text = _hostile_export(client, auth_headers)
+    header, row = csv.reader(io.StringIO(text), quoting=csv.QUOTE_NONNUMERIC)
+    cells = dict(zip(header, row, strict=True))
+    assert "'" + LINK_KEY in header  # header cells made from data keys too
+    for key in ("dde", "plus", "minus", "at", "tab", "cr", "quote"):
+        assert cells[key] == "'" + HOSTILE[key], key
+    assert cells["semicolon"] == "a;=1+2" and '"a;=1+2"' in text  # quoted, so one cell
+    assert cells["plain"] == "walking"
+    assert cells["negative"] == -1.5 and ",-1.5," in text  # a number, unquoted, no prefix
+    assert cells["'" + LINK_KEY] == 1.0
+    assert cells["timestamp"] == 1_699_876_543_210 and ",1699876543210," in text
+    assert cells["sensor_type"] == "tag"
+
+
+def test_cli_export_neutralises_formulas_too(client, auth_headers, runner, tmp_path):
+    http = _hostile_export(client, auth_headers)
+    username = client.get("/api/auth/me", headers=auth_headers).json["user"]["username"]
+    output = tmp_path / "hostile.csv"
+    result = runner.invoke(args=["export-session", username, "hostile", "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    written = output.read_bytes().decode()  # as written: no newline translation
+    assert written == http
+    assert "\"'=cmd|' /C calc'!A0\"" in written and ',"=cmd' not in written

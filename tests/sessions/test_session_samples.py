@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+
+import pytest
+
 from tests.factories import BASE_TS, push_body, samples
 from tests.sync.helpers import push
 
@@ -72,3 +78,51 @@ def test_data_returns_what_was_pushed_and_rejects_bad_cursors(client, auth_heade
     assert body["samples"] == pushed
     for bad in ["cursor=nonsense", "limit=0", "limit=10001", "start=-1"]:
         assert client.get(f"/api/sessions/s/data?{bad}", headers=auth_headers).status_code == 400
+
+
+def _former_cursor(*fields) -> str:
+    """A cursor in the format of earlier versions: base64url of a JSON array."""
+    return base64.urlsafe_b64encode(json.dumps(list(fields)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _former_cursor("accelerometer", 2**64 - 1),  # out of BIGINT: was a 500
+        _former_cursor("accelerometer", BASE_TS),  # the former format is no longer read
+        f"accelerometer.{2**64 - 1}",
+        f"accelerometer.{2**63}",
+        "accelerometer.1000000000000000000",  # 19 digits: beyond what a cursor carries
+        "accelerometer.-1",
+        "accelerometer.01",
+        "accelerometer.1e3",
+        "Accelerometer.1",
+        "accelerometer.1\n",
+        "accelerometer",
+        "",
+    ],
+)
+def test_data_cursor_out_of_range_or_malformed_is_400(client, auth_headers, cursor):
+    push(client, auth_headers, push_body("s", samples(3)))
+    response = client.get(
+        "/api/sessions/s/data", query_string={"cursor": cursor}, headers=auth_headers
+    )
+    assert response.status_code == 400 and response.json["error"], response.json
+
+
+def test_data_cursor_at_the_edge_of_its_range_reads_on(client, auth_headers):
+    push(client, auth_headers, push_body("s", samples(3) + samples(2, "gps")))
+    largest = "accelerometer." + "9" * 18  # after every accelerometer sample: GPS is next
+    body = client.get(f"/api/sessions/s/data?cursor={largest}", headers=auth_headers).json
+    assert [s["sensor_type"] for s in body["samples"]] == ["gps", "gps"]
+
+
+def test_data_cursors_match_the_documented_pattern(client, auth_headers):
+    push(client, auth_headers, push_body("s", samples(3)))
+    spec = client.get("/api/openapi.json").json
+    parameters = spec["paths"]["/api/sessions/{session_id}/data"]["get"]["parameters"]
+    (cursor,) = [p for p in parameters if p["name"] == "cursor"]
+    pattern = next(s["pattern"] for s in cursor["schema"]["anyOf"] if "pattern" in s)
+    body = client.get("/api/sessions/s/data?limit=1", headers=auth_headers).json
+    assert re.fullmatch(pattern.strip("^$"), body["next_cursor"])
+    assert body["next_cursor"] == f"accelerometer.{BASE_TS}"

@@ -1,5 +1,9 @@
 """Pull rules of SPEC §4: delta by watermark, filters, stable pages, streamed data."""
 
+import base64
+import json
+import re
+
 import pytest
 
 from app.extensions import db
@@ -235,3 +239,52 @@ def test_a_change_during_a_cursor_walk_is_in_the_next_delta(client, auth_headers
 def test_malformed_cursor_is_400(client, auth_headers, cursor):
     response = client.post("/api/sync/pull", json={"cursor": cursor}, headers=auth_headers)
     assert response.status_code == 400 and response.is_json
+
+
+def _former_cursor(*fields) -> str:
+    """A cursor in the format of earlier versions: base64url of a JSON array."""
+    return base64.urlsafe_b64encode(json.dumps(list(fields)).encode()).decode().rstrip("=")
+
+
+NOW_US = 1_763_000_000_000_000  # 2025-11-13 in microseconds since 1970
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        # out of BIGINT: was a 500
+        _former_cursor("2025-11-13T00:00:00+00:00", 2**64, "2025-11-13T00:00:00+00:00"),
+        _former_cursor("2025-11-13T00:00:00+00:00", 1, "2025-11-13T00:00:00+00:00"),
+        f"{NOW_US}.{2**64}.{NOW_US}",
+        f"{NOW_US}.{2**63}.{NOW_US}",
+        f"{NOW_US}.1.{10**18 - 1}",  # past the year 9999
+        f"{NOW_US}.1.{2 * 10**17}",  # past what a cursor carries (the year 8307)
+        f"{NOW_US}.-1.{NOW_US}",
+        f"{NOW_US}.1.5.{NOW_US}",
+        f"{NOW_US}.1",
+    ],
+)
+def test_pull_cursor_out_of_range_or_malformed_is_400(client, auth_headers, cursor):
+    push(client, auth_headers, push_body("s"))
+    response = client.post("/api/sync/pull", json={"cursor": cursor}, headers=auth_headers)
+    assert response.status_code == 400 and response.json["error"], response.json
+
+
+def test_pull_cursor_at_the_edge_of_its_range_is_a_page(client, auth_headers):
+    push(client, auth_headers, push_body("s"))
+    largest = f"{2 * 10**17 - 1}.{10**18 - 1}.{2 * 10**17 - 1}"
+    page = pull(client, auth_headers, cursor=largest)
+    assert page["sessions"] == [] and page["server_timestamp"].startswith("8307-")
+    first = pull(client, auth_headers, cursor="0.0.0")
+    assert [s["session_id"] for s in first["sessions"]] == ["s"]
+
+
+def test_pull_cursors_match_the_documented_pattern(client, auth_headers):
+    for name in ("a", "b"):
+        push(client, auth_headers, push_body(name))
+    spec = client.get("/api/openapi.json").json
+    schema = spec["components"]["schemas"]["PullRequest"]["properties"]["cursor"]
+    pattern = next(s["pattern"] for s in schema["anyOf"] if "pattern" in s)
+    page = pull(client, auth_headers, page_size=1)
+    assert re.fullmatch(pattern.strip("^$"), page["next_cursor"])
+    assert pull(client, auth_headers, page_size=1, cursor=page["next_cursor"])["sessions"]

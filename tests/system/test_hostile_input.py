@@ -4,6 +4,7 @@ request gets a 5xx, nothing hostile is stored, and the server stays responsive."
 
 from __future__ import annotations
 
+import base64
 import gzip
 import socket
 import time
@@ -182,6 +183,37 @@ def test_nan_infinity_and_huge_numbers(user):
     _rejected(user.get(f"/api/tasks/{10**30}"), 404)
     _rejected(user.get(f"/api/sessions?page={10**30}"), 400)
     _rejected(user.get(f"/api/stats?start_date={10**30}"), 400)
+
+
+def _base64_json(raw: bytes) -> str:
+    """A cursor in the format of earlier versions: base64url of a JSON array."""
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+HUGE = 2**64 - 1
+MOMENT = "2025-11-13T00:00:00+00:00"
+
+
+def test_huge_cursors_are_400(user):
+    """Positions beyond 64 bits reached SQL and overflowed there (500)."""
+    stored = user.post("/api/sync/push", _push_body(_sample(), session_id="cursors"))
+    assert stored.status == 200, stored.body[:300]
+    for cursor in (
+        _base64_json(b'["accelerometer", %d]' % HUGE),
+        f"accelerometer.{HUGE}",
+        f"accelerometer.{10**30}",
+        f"accelerometer.-{HUGE}",
+    ):
+        _rejected(user.get(f"/api/sessions/cursors/data?cursor={cursor}"), 400)
+    for cursor in (
+        _base64_json(b'["%s", %d, "%s"]' % (MOMENT.encode(), HUGE + 1, MOMENT.encode())),
+        _base64_json(b'["%s", %d, "%s"]' % (MOMENT.encode(), 10**30, MOMENT.encode())),
+        f"1763000000000000.{HUGE}.1763000000000000",
+        f"1763000000000000.1.{10**30}",
+        f"{HUGE}.1.1763000000000000",
+    ):
+        raw = b'{"cursor": "%s"}' % cursor.encode()
+        _rejected(user.request("POST", "/api/sync/pull", raw=raw, headers=JSON), 400)
 
 
 def test_wrong_types_in_every_field(user):

@@ -182,3 +182,17 @@ def test_uploads_are_only_shown_to_their_owner(client, register):
     assert client.get(f"/api/tasks/{body['task_id']}", headers=stranger).status_code == 404
     assert client.get("/api/uploads/999999", headers=headers).status_code == 404
     assert client.get(f"/api/uploads/{body['upload_id']}").status_code == 401
+
+
+def test_unknown_session_fields_are_not_kept_and_cannot_break_the_insert(app, client, register):
+    """Fields of the session part that SessionIn ignores were stored verbatim: a U+0000 in one
+    of them made PostgreSQL's jsonb refuse the insert (500, found by schemathesis)."""
+    _, headers, _ = register()
+    session = meta(extra={"a\u0000": ["\u0000"]}, notes="kept")
+    response = post_upload(client, headers, ndjson(xyz("gyroscope", 3)), session=session)
+    assert response.status_code == 202, response.json
+    with app.app_context():
+        stored = db.session.get(Upload, response.json["upload_id"]).session_meta
+    assert set(stored) == {"session_id", "start_time", "end_time", "notes"}
+    assert stored["notes"] == "kept"
+    assert _import(client, headers, response.json)["state"] == "success"
