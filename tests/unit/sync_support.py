@@ -11,9 +11,12 @@ from sqlalchemy import select
 # App modules (they move in the restructure; only this block names them).
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
-from app.sync.push import PushLimits, StoredBatch, push, store_batch
+from app.sync.push import PushLimits, StoredBatch, dedupe_last_wins, push, store_batch
+from app.sync.sample_keys import KeyLimits
 from app.sync.schemas import PushRequest, SessionIn
 from app.sync.watermark import begin_stamped_write
+
+KEY_CAP = KeyLimits().per_sensor  # the default cap on distinct keys per session and type
 
 LIMITS = PushLimits(max_samples=50_000, max_error_details=100)
 COUNT_KEYS = ("total_records", "inserted", "updated", "duplicates", "errors")
@@ -45,7 +48,7 @@ def store_session(
     """`store_batch` for session "s1" in its own committed transaction, as push and import run
     it; returns what it stored and the change stamp it used."""
     stamp = begin_stamped_write()
-    stored = store_batch(user_id, SessionIn(session_id="s1", **session), data or [], stamp)
+    stored = store_batch(user_id, SessionIn(session_id="s1", **session), data or [], stamp, KEY_CAP)
     db.session.commit()
     return stored, stamp
 
@@ -93,3 +96,8 @@ def stored_rows(session_pk: int) -> dict[tuple[str, int], StoredSample]:
 
 def stored_data(session_pk: int) -> dict[tuple[str, int], dict[str, Any]]:
     return {key: row.data for key, row in stored_rows(session_pk).items()}
+
+
+def unique_samples(batch: list[dict]) -> list[dict]:
+    """The batch as push stores it: one sample per key, the last one winning, in key order."""
+    return [sample for _, sample in dedupe_last_wins(list(enumerate(batch)))]

@@ -12,16 +12,18 @@ from app.errors import PayloadTooLarge, ValidationFailed
 from app.extensions import db
 from app.models import SensorData, SyncLog
 from app.sync.ingest import upsert_samples
-from app.sync.push import PushLimits, dedupe_last_wins, store_batch
+from app.sync.push import PushLimits, store_batch
 from app.sync.schemas import SessionIn
 from app.sync.watermark import begin_stamped_write
 from tests.factories import BASE_TS, push_body, samples
 from tests.unit.sync_support import (
+    KEY_CAP,
     counts,
     make_sample,
     push_direct,
     session_row,
     stored_rows,
+    unique_samples,
 )
 
 # --- counts -----------------------------------------------------------------------------------
@@ -118,7 +120,7 @@ def _stored_session(user_id: int) -> int:
 
 def test_upsert_counts_new_and_changed_keys_and_leaves_identical_rows(user_id):
     session_pk = _stored_session(user_id)
-    batch = dedupe_last_wins(
+    batch = unique_samples(
         [make_sample(BASE_TS), make_sample(BASE_TS + 100, x=2.0), make_sample(BASE_TS + 200)]
     )
 
@@ -167,10 +169,10 @@ def test_upsert_of_an_empty_batch_writes_nothing(user_id):
 def test_store_batch_adds_only_inserted_samples_to_data_count(user_id):
     _stored_session(user_id)
     incoming = SessionIn(session_id="session-1")
-    batch = dedupe_last_wins([make_sample(BASE_TS, x=5.0), make_sample(BASE_TS + 300)])
+    batch = unique_samples([make_sample(BASE_TS, x=5.0), make_sample(BASE_TS + 300)])
 
     stamp = begin_stamped_write()
-    stored = store_batch(user_id, incoming, batch, stamp)
+    stored = store_batch(user_id, incoming, batch, stamp, KEY_CAP)
     db.session.commit()
 
     assert (stored.counts.inserted, stored.counts.updated) == (1, 1)

@@ -189,7 +189,7 @@ def test_dedupe_last_wins_keeps_the_last_sample_of_each_key_in_key_order():
         make_sample(BASE_TS + 10, "gyroscope", x=4.0),
     ]
 
-    unique = dedupe_last_wins(batch)
+    unique = [sample for _, sample in dedupe_last_wins(list(enumerate(batch)))]
 
     assert [(s["sensor_type"], s["timestamp"], s["data"]["x"]) for s in unique] == [
         ("accelerometer", BASE_TS + 10, 3.0),

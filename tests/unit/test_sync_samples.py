@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 # App modules (they move in the restructure; only this block names them).
+from app.sync.sample_keys import KeyLimits
 from app.sync.schemas import EARLIEST_TIMESTAMP_MS, split_samples
 
 NOW = datetime(2025, 11, 13, 12, 0, tzinfo=UTC)
@@ -20,7 +21,7 @@ GOOD = {"sensor_type": "accelerometer", "timestamp": NOW_MS, "data": {"x": 0.1}}
 
 
 def _split(raw: list, *, check_numbers: bool = False):
-    return split_samples(raw, NOW, check_numbers=check_numbers)
+    return split_samples(raw, NOW, check_numbers=check_numbers, keys=KeyLimits())
 
 
 def _nested(levels: int) -> dict:
@@ -105,7 +106,7 @@ def test_the_future_limit_follows_the_server_time_given():
 
     assert _split([sample])[1] != []
     later = NOW + timedelta(seconds=1)
-    assert split_samples([sample], later, check_numbers=False)[1] == []
+    assert split_samples([sample], later, check_numbers=False, keys=KeyLimits())[1] == []
 
 
 def test_a_sample_with_several_problems_is_reported_once():

@@ -17,7 +17,7 @@ from app.sync.push import store_batch
 from app.sync.schemas import SessionIn
 from app.sync.watermark import begin_stamped_write
 from tests.factories import BASE_TS, samples
-from tests.unit.sync_support import push_session, session_row, store_session
+from tests.unit.sync_support import KEY_CAP, push_session, session_row, store_session
 
 START = datetime(2025, 11, 13, tzinfo=UTC)
 END = datetime(2025, 11, 13, 1, tzinfo=UTC)
@@ -116,7 +116,7 @@ def test_a_push_holds_the_session_row_lock_until_it_commits(user_id, app):
     """Every writer of a session's samples locks its row first (docs/sync.md#concurrency), so
     a second writer waits instead of racing. (SQLite's database write lock does the same.)"""
     store_session(user_id, start_time=START)
-    store_batch(user_id, SessionIn(session_id="s1"), samples(2), begin_stamped_write())
+    store_batch(user_id, SessionIn(session_id="s1"), samples(2), begin_stamped_write(), KEY_CAP)
     try:
         with app.app_context():  # another session: its own connection and transaction
             db.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
