@@ -8,6 +8,7 @@ ApiError                      400  (base: message + optional details)
 ├── Conflict                  409
 ├── PayloadTooLarge           413
 ├── UnsupportedMediaType      415
+├── TooManyRequests           429  a per-user quota is used up (rate limits are Flask-Limiter's)
 └── ServiceUnavailable        503  a backing service (database) is down
 """
 
@@ -51,6 +52,10 @@ class PayloadTooLarge(ApiError):
 
 class UnsupportedMediaType(ApiError):
     status_code = 415
+
+
+class TooManyRequests(ApiError):
+    status_code = 429
 
 
 class ServiceUnavailable(ApiError):

@@ -12,6 +12,7 @@ from is still the stored one.
 
 from __future__ import annotations
 
+import logging
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -31,32 +32,11 @@ from app.sync.push import dedupe_last_wins, store_batch
 from app.sync.schemas import SessionIn, split_samples
 from app.sync.watermark import begin_stamped_write
 from app.uploads import readers
+from app.uploads.settings import ImportSettings
 from app.uploads.states import FAILED, RUNNING, SUCCESS
 
-MAX_LINE_BYTES = 1024 * 1024
 _SUMMARY_FIELDS = ("state", "lines_processed", "inserted", "updated", "duplicates", "errors")
-TIME_BUDGET_SECONDS = 120.0  # then the task hands over to a continuation (hard limit: 300 s)
-
-
-@dataclass(frozen=True)
-class ImportSettings:
-    """Chunk size and the limits that keep one import bounded."""
-
-    chunk_samples: int = 5000
-    max_bytes: int = 4 * 1024**3
-    max_line: int = MAX_LINE_BYTES
-    max_error_details: int = 100
-    max_attempts: int = 5
-    time_budget_s: float = TIME_BUDGET_SECONDS
-
-    @classmethod
-    def from_config(cls, config: Any) -> ImportSettings:
-        return cls(
-            chunk_samples=config["UPLOAD_CHUNK_SAMPLES"],
-            max_bytes=config["MAX_UPLOAD_DECOMPRESSED_BYTES"],
-            max_error_details=config["MAX_ERROR_DETAILS"],
-            max_attempts=config["MAX_TASK_DELIVERIES"],
-        )
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,6 +49,7 @@ class _Job:
     file_format: str
     compressed: bool
     session: SessionIn
+    max_decoded: int = 0  # ImportSettings.decoded_limit of the file
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:
@@ -157,6 +138,7 @@ def _finish(job: _Job, max_details: int) -> None:
         return
     now = utcnow()
     upload.state, upload.completed_at, upload.updated_at = SUCCESS, now, now
+    upload.file_deleted_at = now  # just below; should that fail, the cleanup task removes it
     db.session.add(
         SyncLog(
             user_id=upload.user_id,
@@ -180,6 +162,16 @@ def _finish(job: _Job, max_details: int) -> None:
         )
     )
     db.session.commit()
+    _delete_file(job.path)
+
+
+def _delete_file(path: Path) -> None:
+    """The samples are stored: the file is no longer needed and no longer counts against the
+    user's quota. A failed import keeps its file for diagnosis until the cleanup task runs."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        log.warning("uploaded file %s not deleted; the cleanup task will remove it", path)
 
 
 def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
@@ -188,7 +180,7 @@ def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
         job.path,
         job.file_format,
         job.compressed,
-        max_bytes=settings.max_bytes,
+        max_bytes=job.max_decoded,
         max_line=settings.max_line,
     )
     remaining = (record for record in records if record.number > position)
@@ -231,21 +223,23 @@ def run_import(upload_id: int, settings: ImportSettings) -> dict[str, Any]:
         return _outcome(upload_id, "skipped")
     if upload.attempts > settings.max_attempts:
         return _fail(upload_id, f"Given up after {upload.attempts - 1} runs without progress")
+    path = Path(upload.stored_path)
     try:
         job = _Job(
             upload_id=upload.id,
             user_id=upload.user_id,
-            path=Path(upload.stored_path),
+            path=path,
             file_format=upload.file_format,
             compressed=upload.compressed,
             session=SessionIn.model_validate(upload.session_meta),
+            max_decoded=settings.decoded_limit(path, upload.compressed),
         )
         if upload.lines_total is None:
-            upload.lines_total = readers.count_lines(job.path, job.compressed, settings.max_bytes)
+            upload.lines_total = readers.count_lines(job.path, job.compressed, job.max_decoded)
             db.session.commit()
         return _outcome(upload_id, _ingest(job, upload.lines_processed, settings))
     except readers.TooLarge as error:
-        return _fail(upload_id, f"The file is too large: {error}")
+        return _fail(upload_id, settings.too_large(error, upload.compressed))
     except (OSError, EOFError, zlib.error) as error:
         return _fail(upload_id, f"The file cannot be read: {error}")
     except ApiError as error:

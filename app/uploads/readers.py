@@ -1,8 +1,9 @@
 """Reading an uploaded sample file record by record: NDJSON or CSV, plain or gzip.
 
 Decompression is capped (`max_bytes` of decoded data) and so is a line's length, so neither a
-zip bomb nor one endless line can exhaust the worker's memory. A record that cannot be read
-becomes an error record; it never stops the file.
+zip bomb nor one endless line can exhaust the worker's memory. One line is one record in both
+formats (a CSV row never spans lines), so a row of millions of fields is as bounded as a long
+JSON line. A record that cannot be read becomes an error record; it never stops the file.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from app.api import lenient_json
 from app.errors import ValidationFailed
 
 NDJSON, CSV = "ndjson", "csv"
@@ -113,23 +114,33 @@ def _parse_json_line(number: int, line: bytes) -> Record:
     try:
         return Record(number, orjson.loads(line))
     except orjson.JSONDecodeError as error:
-        try:  # NaN / Infinity: accepted here, rejected per sample by the validation
-            return Record(number, json.loads(line.decode("utf-8")), lenient=True)
-        except (UnicodeDecodeError, ValueError, RecursionError):
+        try:  # NaN, Infinity, huge numbers: accepted here, rejected per sample by the validation
+            return Record(number, lenient_json.loads(line.decode("utf-8")), lenient=True)
+        except (ValueError, RecursionError):
             return Record(number, error=f"invalid JSON: {error}")
+
+
+def _lines(stream: io.BufferedReader, max_line: int) -> Iterator[bytes | None]:
+    """Each line, or None for one longer than `max_line` bytes (skipped, never held whole)."""
+    while line := stream.readline(max_line + 1):
+        if len(line) > max_line and not line.endswith(b"\n"):
+            while (rest := stream.readline(max_line + 1)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
+def _too_long(number: int, max_line: int) -> Record:
+    return Record(number, error=f"line longer than {max_line} bytes")
 
 
 def ndjson_records(stream: io.BufferedReader, max_line: int) -> Iterator[Record]:
     """One record per non-blank line; numbers are line numbers."""
-    number = 0
-    while line := stream.readline(max_line + 1):
-        number += 1
-        if len(line) > max_line and not line.endswith(b"\n"):
-            while (rest := stream.readline(max_line + 1)) and not rest.endswith(b"\n"):
-                pass
-            yield Record(number, error=f"line longer than {max_line} bytes")
-            continue
-        if line.strip():
+    for number, line in enumerate(_lines(stream, max_line), start=1):
+        if line is None:
+            yield _too_long(number, max_line)
+        elif line.strip():
             yield Record(number, line)
 
 
@@ -141,30 +152,44 @@ def parse_ndjson(record: Record) -> Record:
 
 
 def _cell(text: str) -> Any:
-    """A CSV cell as the JSON value a phone would have sent: int, float, or text."""
+    """A CSV cell as the JSON value a phone would have sent: int, float, or text (integers
+    read like the push parser reads them: beyond 64 bits a float, never a crash)."""
     if _INTEGER.fullmatch(text):
-        return int(text)
+        return lenient_json.parse_integer(text)
     try:
         return float(text)
     except ValueError:
         return text
 
 
+def _csv_row(line: bytes) -> list[str]:
+    return next(csv.reader([line.decode("utf-8", "replace")]), [])
+
+
+def _csv_header(line: bytes | None) -> list[str]:
+    """The column names; 400 (the import fails) when the line is unreadable or too long."""
+    try:
+        header = [name.strip() for name in _csv_row(line or b"")]
+    except csv.Error:
+        header = []
+    if any(column not in header for column in REQUIRED_CSV_COLUMNS):
+        raise ValidationFailed(f"The CSV header must name {', '.join(REQUIRED_CSV_COLUMNS)}")
+    return header
+
+
 def csv_records(stream: io.BufferedReader, max_line: int) -> Iterator[Record]:
     """One record per data row, as a push-shaped sample; numbers count data rows."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
     csv.field_size_limit(max_line)
-    reader = csv.reader(text)
-    header = [h.strip() for h in next(reader, [])]
+    lines = _lines(stream, max_line)
+    header = _csv_header(next(lines, None))
     i_type, i_ts = (header.index(c) for c in REQUIRED_CSV_COLUMNS)
     fields = [(i, name) for i, name in enumerate(header) if i not in (i_type, i_ts) and name]
-    number = 0
-    while True:
-        number += 1
+    for number, line in enumerate(lines, start=1):
+        if line is None:
+            yield _too_long(number, max_line)
+            continue
         try:
-            row = next(reader)
-        except StopIteration:
-            return
+            row = _csv_row(line)
         except csv.Error as error:
             yield Record(number, error=f"invalid CSV row: {error}")
             continue

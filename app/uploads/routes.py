@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict
 from app.api.openapi import operation
 from app.api.schemas import ErrorOut
 from app.errors import UnsupportedMediaType
+from app.extensions import limiter
+from app.protection import configured, user_or_ip
 from app.uploads import service
 from app.uploads.states import upload_json
 
@@ -50,8 +52,18 @@ def _user_id() -> int:
             "format": {"type": "string", "enum": ["ndjson", "csv"]},
         },
     },
-    responses={202: UploadAcceptedOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+    description="Per user, at most UPLOAD_MAX_PENDING imports may wait or run at once (429) "
+    "and the files kept (waiting, or after a failed import) may hold at most "
+    "UPLOAD_QUOTA_BYTES (413). A file is deleted once its import succeeded.",
+    responses={
+        202: UploadAcceptedOut,
+        400: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        429: ErrorOut,
+    },
 )
+@limiter.limit(configured("UPLOAD_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
 def create_upload() -> tuple[Response, int]:
     # Uploads may be far larger than other requests (MAX_CONTENT_LENGTH); set before parsing.
@@ -60,6 +72,7 @@ def create_upload() -> tuple[Response, int]:
         raise UnsupportedMediaType(
             "Content-Type must be multipart/form-data", {"content_type": request.content_type}
         )
+    service.check_quota(_user_id())
     upload = service.accept_upload(
         _user_id(),
         request.files.get("file"),
