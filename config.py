@@ -95,10 +95,14 @@ class Config:
     ANALYSIS_DELAY_SECONDS = env_int("ANALYSIS_DELAY_SECONDS", 30)  # let batches settle first
     MAX_TASK_DELIVERIES = env_int("MAX_TASK_DELIVERIES", 3)  # then a task is given up
     MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
-    # A day of 3 sensors at 100 Hz (25.9 M rows) is 1.1-2.0 GiB of CSV; more is split in files.
+    # About a day of 3 sensors at 100 Hz as CSV (25.9 M rows: 1.1 GiB with short readings, 2.0
+    # with full float precision), and what 512 MiB of gzip of noisy readings decodes to (3-4x).
     MAX_UPLOAD_DECOMPRESSED_BYTES = env_int("MAX_UPLOAD_DECOMPRESSED_BYTES", 2 * 1024**3)
     # Sensor recordings inflate at most ~140x (constant readings, 64 fields); bombs 300-1000x.
     MAX_UPLOAD_COMPRESSION_RATIO = env_int("MAX_UPLOAD_COMPRESSION_RATIO", 200)
+    # An import stops (failed) once more lines than this are invalid, blank or repeated, and
+    # more than half of those read: such a file is not a recording.
+    UPLOAD_MAX_INVALID_LINES = env_int("UPLOAD_MAX_INVALID_LINES", 10_000)
     UPLOAD_MAX_PENDING = env_int("UPLOAD_MAX_PENDING", 10)  # per user: imports queued or running
     UPLOAD_QUOTA_BYTES = env_int("UPLOAD_QUOTA_BYTES", 2 * 1024**3)  # per user: files kept
     UPLOAD_CHUNK_SAMPLES = env_int("UPLOAD_CHUNK_SAMPLES", 5000)

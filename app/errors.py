@@ -55,7 +55,13 @@ class UnsupportedMediaType(ApiError):
 
 
 class TooManyRequests(ApiError):
+    """Answered with `Retry-After`, like a rate limit, so clients back off the same way."""
+
     status_code = 429
+
+    def __init__(self, message: str, details: Any = None, retry_after: int = 60) -> None:
+        super().__init__(message, details)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(ApiError):

@@ -40,6 +40,48 @@ def _honest(rows: int) -> bytes:
     return b"".join(lines)
 
 
+def _still(rows: int) -> bytes:
+    """A phone on a table: the same readings, only the timestamp moves (compresses ~13x)."""
+    lines = [HEADER]
+    for i in range(rows):
+        sensor = ("accelerometer", "gyroscope", "magnetometer")[i % 3]
+        lines.append(b"%s,%d,0,0,9.81\n" % (sensor.encode(), T0_MS + 10 * (i // 3)))
+    return b"".join(lines)
+
+
+def _short_lines(decoded: int, every: int = 1000) -> bytes:
+    """Invalid two-byte lines with a little noise: gzip shrinks them about 150-200x, under
+    the ratio cap, so each line is read, found invalid and counted."""
+    rng = random.Random(2)
+    parts, size = [HEADER], 0
+    while size < decoded:
+        parts.append(b"a\n" * every + rng.randbytes(6).hex().encode() + b"\n")
+        size += 2 * every + 13
+    return b"".join(parts)
+
+
+def _blank_lines_and_rows(decoded: int, every: int = 1000) -> bytes:
+    """Blank lines with a valid row now and then: under the ratio cap, and not invalid."""
+    parts, size, number = [HEADER], 0, 0
+    while size < decoded:
+        row = b"gyroscope,%d,0.5,0.1,9.8\n" % (T0_MS + number)
+        parts.append(b"\n" * every + row)
+        size, number = size + every + len(row), number + 1
+    return b"".join(parts)
+
+
+def _repeated_rows(decoded: int, every: int = 20) -> bytes:
+    """One valid row over and over (duplicates after the first) with a new row now and then:
+    valid samples, under the ratio cap, the most a few hundred kilobytes can ask of the import."""
+    parts, size, number = [HEADER], 0, 0
+    same = b"gyroscope,%d,0.5,0.1,9.8\n" % T0_MS
+    while size < decoded:
+        row = b"gyroscope,%d,0.5,0.1,9.8\n" % (T0_MS + 1 + number)
+        parts.append(same * every + row)
+        size, number = size + len(same) * every + len(row), number + 1
+    return b"".join(parts)
+
+
 def _files() -> dict[str, tuple[str, bytes]]:
     row = b"accelerometer,1763000000000,0,0,9.81\n"
     return {
@@ -48,7 +90,11 @@ def _files() -> dict[str, tuple[str, bytes]]:
         "csv: header + one row of commas": ("csv", HEADER + b"," * BOMB_BYTES + b"\n"),
         "ndjson: blank lines": ("ndjson", b"{}\n" + b"\n" * BOMB_BYTES),
         "csv: one row repeated": ("csv", HEADER + row * (BOMB_BYTES // len(row))),
+        "csv: short invalid lines, under the ratio": ("csv", _short_lines(46_000_000)),
+        "csv: blank lines and rows, under the ratio": ("csv", _blank_lines_and_rows(48_000_000)),
+        "csv: one row repeated, under the ratio": ("csv", _repeated_rows(48_000_000)),
         "csv: honest, 300,000 rows": ("csv", _honest(300_000)),
+        "csv: honest, phone lying still, 300,000": ("csv", _still(300_000)),
     }
 
 
@@ -150,6 +196,7 @@ def main() -> int:
     files = {name: file for name, file in _files().items() if args.only in name}
     ids = _prepare(app, scratch / "uploads", files)
     print(f"limits: {args.max_bytes:,} decoded bytes, {args.max_ratio:,} x the gzip size")
+    print(f"{'file':44s} {'gzip':>10s}    outcome    time     memory  detail")
     context = multiprocessing.get_context("spawn")
     for number, (name, upload_id) in enumerate(ids.items()):
         size = (scratch / "uploads" / f"{number}.gz").stat().st_size
@@ -159,7 +206,7 @@ def main() -> int:
         outcome, elapsed, memory_mb, detail = results.get()
         process.join()
         print(
-            f"{name:34s} {size:>10,} B gzip  {outcome:7s} {elapsed:7.2f} s  "
+            f"{name:44s} {size:>10,} B  {outcome:8s} {elapsed:7.2f} s  "
             f"+{memory_mb:7.1f} MB  {detail[:90]}"
         )
     return 0

@@ -17,7 +17,6 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +51,17 @@ class _Job:
     max_decoded: int = 0  # ImportSettings.decoded_limit of the file
 
 
-def _batched(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+def _batched(records: Iterable[readers.Record], count: int, max_bytes: int) -> Iterator[list]:
+    """Lists of at most `count` records and about `max_bytes` of lines: a chunk of long lines
+    must not hold gigabytes in the worker."""
+    batch, size = [], 0
+    for record in records:
+        batch.append(record)
+        size += record.size
+        if len(batch) >= count or size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
         yield batch
 
 
@@ -174,6 +181,18 @@ def _delete_file(path: Path) -> None:
         log.warning("uploaded file %s not deleted; the cleanup task will remove it", path)
 
 
+def _invalid_file(upload_id: int, settings: ImportSettings, repeats: int) -> str | None:
+    """Whether the lines read so far are mostly invalid, blank (read, never a record) or
+    `repeats` of a line just before them (this run's count: real recordings have none)."""
+    errors, records, lines = db.session.execute(
+        select(Upload.errors, Upload.total_records, Upload.lines_processed).where(
+            Upload.id == upload_id
+        )
+    ).one()
+    db.session.rollback()
+    return settings.mostly_invalid(errors + lines - records + repeats, lines)
+
+
 def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
     deadline = time.monotonic() + settings.time_budget_s
     records = readers.records(
@@ -184,11 +203,16 @@ def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
         max_line=settings.max_line,
     )
     remaining = (record for record in records if record.number > position)
-    for chunk in _batched(remaining, settings.chunk_samples):
+    repeats = 0
+    for chunk in _batched(remaining, settings.chunk_samples, settings.chunk_bytes):
+        repeats += sum(record.repeat for record in chunk)
         if job.file_format == readers.NDJSON:
             chunk = [readers.parse_ndjson(record) for record in chunk]
         if not apply_chunk(job, chunk, position, settings.max_error_details):
             return "superseded"
+        if reason := _invalid_file(job.upload_id, settings, repeats):
+            _fail(job.upload_id, reason)
+            return "failed"
         position = chunk[-1].number
         if time.monotonic() > deadline:
             return "continue"

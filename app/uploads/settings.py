@@ -9,6 +9,7 @@ from typing import Any
 from app.uploads import readers
 
 MAX_LINE_BYTES = 1024 * 1024
+CHUNK_BYTES = 16 * 1024 * 1024  # of lines per chunk, so at least 16 of the longest lines
 TIME_BUDGET_SECONDS = 120.0  # then the task hands over to a continuation (hard limit: 300 s)
 
 
@@ -17,10 +18,12 @@ class ImportSettings:
     """Chunk size and the limits that keep one import bounded."""
 
     chunk_samples: int = 5000
+    chunk_bytes: int = CHUNK_BYTES
     max_bytes: int = 2 * 1024**3
     max_ratio: int = 200
     max_line: int = MAX_LINE_BYTES
     max_error_details: int = 100
+    max_invalid_lines: int = 10_000
     max_attempts: int = 5
     time_budget_s: float = TIME_BUDGET_SECONDS
 
@@ -31,7 +34,19 @@ class ImportSettings:
             max_bytes=config["MAX_UPLOAD_DECOMPRESSED_BYTES"],
             max_ratio=config["MAX_UPLOAD_COMPRESSION_RATIO"],
             max_error_details=config["MAX_ERROR_DETAILS"],
+            max_invalid_lines=config["UPLOAD_MAX_INVALID_LINES"],
             max_attempts=config["MAX_TASK_DELIVERIES"],
+        )
+
+    def mostly_invalid(self, invalid: int, lines: int) -> str | None:
+        """Why an import should stop: more than `max_invalid_lines` of the lines read so far
+        are invalid, blank or repeated, and more than half. Such a file is not a recording,
+        and its lines cost the worker while a gzip file holds millions in a few kilobytes."""
+        if invalid <= self.max_invalid_lines or invalid * 2 <= lines:
+            return None
+        return (
+            f"Stopped after {invalid} invalid, blank or repeated lines of the first {lines} "
+            f"(more than half, and more than {self.max_invalid_lines}): is this a recording?"
         )
 
     def decoded_limit(self, path: Path, compressed: bool) -> int:

@@ -164,3 +164,98 @@ def test_a_recording_that_compresses_very_well_is_not_taken_for_a_bomb(
 
     shown = _shown(client, headers, upload_id)
     assert (shown["state"], shown["inserted"], shown["errors"]) == ("success", 20_000, 0)
+
+
+def test_a_file_of_mostly_invalid_lines_is_stopped_early(app, client, register):
+    _, headers, _ = register()
+    rows = [f"gyroscope,{T0},1,2,3", *(["a"] * 30_000), f"gyroscope,{T0 + 10},1,2,3"]
+    upload_id = _upload(client, headers, csv_file(rows), "junk.csv")
+    settings = ImportSettings(chunk_samples=500, max_invalid_lines=1000)
+
+    outcome = _import(app, upload_id, settings)
+
+    shown = _shown(client, headers, upload_id)
+    assert outcome["outcome"] == "failed" and shown["state"] == "failed"
+    assert (
+        "Stopped after 1499 invalid, blank or repeated lines of the first 1500"
+        in shown["error_message"]
+    )
+    assert shown["lines_processed"] == 1500 and shown["inserted"] == 1
+
+
+def test_a_file_of_mostly_blank_lines_is_stopped_early(app, client, register):
+    _, headers, _ = register()
+    rows = [line for i in range(3000) for line in ("", "", "", f"gyroscope,{T0 + i},1,2,3")]
+    upload_id = _upload(client, headers, csv_file(rows), "airy.csv")
+
+    _import(app, upload_id, ImportSettings(chunk_samples=500, max_invalid_lines=1000))
+
+    shown = _shown(client, headers, upload_id)
+    assert shown["state"] == "failed" and shown["errors"] == 0
+    assert (
+        "Stopped after 1500 invalid, blank or repeated lines of the first 2000"
+        in shown["error_message"]
+    )
+
+
+def test_a_file_with_some_invalid_lines_is_imported_whole(app, client, register):
+    _, headers, _ = register()
+    rows = [f"gyroscope,{T0 + 10 * i},1,2,3" if i % 5 < 3 else "a" for i in range(5000)]
+    upload_id = _upload(client, headers, csv_file(rows), "patchy.csv")
+
+    _import(app, upload_id, ImportSettings(chunk_samples=500, max_invalid_lines=100))
+
+    shown = _shown(client, headers, upload_id)
+    assert (shown["state"], shown["inserted"], shown["errors"]) == ("success", 3000, 2000)
+
+
+def test_lines_are_numbered_and_capped_across_read_blocks(tmp_path):
+    long_line = b'{"s": "' + b"x" * 300_000 + b'"}'  # spans the reader's blocks
+    content = b"".join(
+        [b"{}\r\n", b"\n" * 3, b"   \n", long_line + b"\n", b"\n", long_line + b"x" * 900_000]
+    )
+    path = tmp_path / "lines.ndjson"
+    path.write_bytes(content + b"\n" + b'{"last": 1}')
+
+    def read(max_line: int) -> list[tuple[int, object]]:
+        found = readers.records(path, readers.NDJSON, False, max_bytes=10**8, max_line=max_line)
+        return [(r.number, r.error or len(r.value)) for r in found]
+
+    assert read(2_000_000) == [(1, 3), (6, len(long_line)), (8, len(long_line) + 900_000), (9, 11)]
+    too_long = "line longer than 500000 bytes"
+    assert read(500_000) == [(1, 3), (6, len(long_line)), (8, too_long), (9, 11)]
+
+
+def test_a_file_of_one_row_repeated_is_stopped_early(app, client, register):
+    """Repeats are valid duplicates, so they are not errors, but a recording has none: a
+    file of them compresses far under the ratio cap and would cost the worker for nothing."""
+    _, headers, _ = register()
+    rows = [
+        f"gyroscope,{T0 + i},1,2,3" if i % 20 == 0 else f"gyroscope,{T0},1,2,3"
+        for i in range(30_000)
+    ]
+    upload_id = _upload(client, headers, csv_file(rows), "loop.csv")
+
+    _import(app, upload_id, ImportSettings(chunk_samples=500, max_invalid_lines=1000))
+
+    shown = _shown(client, headers, upload_id)
+    assert shown["state"] == "failed" and shown["errors"] == 0
+    assert "repeated lines of the first 1500" in shown["error_message"]
+
+
+def test_chunks_of_long_lines_are_cut_by_their_bytes(app, client, register):
+    _, headers, _ = register()
+    lines = [
+        {"sensor_type": "note", "timestamp": T0 + i, "data": {"text": f"{i}" + "x" * 20_000}}
+        for i in range(40)
+    ]
+    upload_id = _upload(client, headers, ndjson(lines), "long.ndjson")
+    settings = ImportSettings(chunk_samples=5000, chunk_bytes=100_000, time_budget_s=0)
+
+    steps = 0
+    while _import(app, upload_id, settings)["outcome"] == "continue":
+        steps += 1
+
+    shown = _shown(client, headers, upload_id)
+    assert (shown["state"], shown["inserted"]) == ("success", 40)
+    assert steps == 8  # 8 chunks of 5 lines of 20 kB (100 kB), one per run; a 9th finishes

@@ -51,6 +51,7 @@ def test_uploads_beyond_the_pending_quota_are_429_and_not_stored(
     assert refused.status_code == 429 and refused.is_json
     assert "3 uploads waiting" in refused.json["error"] and "at most 3" in refused.json["error"]
     assert refused.json["details"] == {"pending_uploads": 3, "max_pending_uploads": 3}
+    assert int(refused.headers["Retry-After"]) > 0
     assert _files(app) == files and _uploads(app, user["id"]) == 3
     assert post_upload(client, other, content).status_code == 202  # a quota of each user's own
 
