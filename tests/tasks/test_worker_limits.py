@@ -40,8 +40,10 @@ def test_a_burst_of_identical_analysis_requests_is_analysed_once(
     later = client.post("/api/sessions/ride/analysis", headers=headers)
 
     assert later.status_code == 200 and later.json["task_id"] == task_id
-    runs = re.findall(r"analyze_session\[([0-9a-f-]+)\] succeeded", worker.output())
-    assert runs == [task_id]
+    succeeded = re.compile(r"analyze_session\[([0-9a-f-]+)\] succeeded")
+    # The worker logs a task after it returned, a moment after its rows say SUCCESS.
+    wait_for(lambda: succeeded.search(worker.output()), 30, "the task's log line", worker)
+    assert succeeded.findall(worker.output()) == [task_id]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SessionAnalysis)) == 3
 
