@@ -30,7 +30,7 @@ from app.models.base import utcnow
 from app.sync.push import dedupe_last_wins, store_batch
 from app.sync.schemas import SessionIn, split_samples
 from app.sync.watermark import begin_stamped_write
-from app.uploads import readers
+from app.uploads import decoding, readers
 from app.uploads.settings import ImportSettings
 from app.uploads.states import FAILED, RUNNING, SUCCESS
 
@@ -259,10 +259,10 @@ def run_import(upload_id: int, settings: ImportSettings) -> dict[str, Any]:
             max_decoded=settings.decoded_limit(path, upload.compressed),
         )
         if upload.lines_total is None:
-            upload.lines_total = readers.count_lines(job.path, job.compressed, job.max_decoded)
+            upload.lines_total = decoding.count_lines(job.path, job.compressed, job.max_decoded)
             db.session.commit()
         return _outcome(upload_id, _ingest(job, upload.lines_processed, settings))
-    except readers.TooLarge as error:
+    except decoding.TooLarge as error:
         return _fail(upload_id, settings.too_large(error, upload.compressed))
     except (OSError, EOFError, zlib.error) as error:
         return _fail(upload_id, f"The file cannot be read: {error}")

@@ -1,39 +1,32 @@
 """Reading an uploaded sample file record by record: NDJSON or CSV, plain or gzip.
 
-Decompression is capped (`max_bytes` of decoded data) and so is a line's length, so neither a
-zip bomb nor one endless line can exhaust the worker's memory. One line is one record in both
-formats (a CSV row never spans lines), so a row of millions of fields is as bounded as a long
-JSON line. A record that cannot be read becomes an error record; it never stops the file.
+The file's lines come from app/uploads/decoding.py, capped in decoded size and in length. One
+line is one record in both formats (a CSV row never spans lines), so a row of millions of
+fields is as bounded as a long JSON line. A record that cannot be read becomes an error
+record; it never stops the file.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
 from app.api import lenient_json
 from app.errors import ValidationFailed
+from app.uploads import decoding
 
 NDJSON, CSV = "ndjson", "csv"
 FORMATS = (NDJSON, CSV)
-GZIP_MAGIC = b"\x1f\x8b"
 REQUIRED_CSV_COLUMNS = ("sensor_type", "timestamp")
 _SUFFIXES = {".csv": CSV, ".ndjson": NDJSON, ".jsonl": NDJSON, ".json": NDJSON}
 _INTEGER = re.compile(r"[+-]?\d+")
-_BLOCK = 1024 * 1024
-_SPLIT_BLOCK = 256 * 1024
-
-
-class TooLarge(Exception):
-    """The decompressed file is larger than allowed."""
 
 
 @dataclass(frozen=True)
@@ -48,53 +41,6 @@ class Record:
     repeat: bool = False  # the same bytes as one of the lines just before it
 
 
-class _Repeats:
-    """Recognises a line equal to one of the last `window` distinct lines, by hash: a false
-    match (about 1 in 2**64) only nudges the import's stop rule, never a count."""
-
-    def __init__(self, window: int = 5000) -> None:
-        self._seen: set[int] = set()
-        self._window = window
-
-    def __call__(self, line: bytes) -> bool:
-        key = hash(line)
-        if key in self._seen:
-            return True
-        if len(self._seen) >= self._window:
-            self._seen.clear()
-        self._seen.add(key)
-        return False
-
-
-class _Capped(io.RawIOBase):
-    """A binary stream that raises `TooLarge` once more than `limit` bytes were read."""
-
-    def __init__(self, stream: BinaryIO, limit: int) -> None:
-        self._stream, self._limit, self.total = stream, limit, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        count = self._stream.readinto(buffer)
-        self.total += count
-        if self.total > self._limit:
-            raise TooLarge(f"the decompressed file exceeds {self._limit} bytes")
-        return count
-
-
-def is_gzip(path: Path) -> bool:
-    """Gzip is recognised by its magic bytes, whatever the file is called."""
-    with open(path, "rb") as raw:
-        return raw.read(2) == GZIP_MAGIC
-
-
-def open_binary(path: Path, compressed: bool, max_bytes: int) -> io.BufferedReader:
-    """The file's decoded bytes, buffered, capped at `max_bytes`."""
-    raw: BinaryIO = gzip.open(path, "rb") if compressed else open(path, "rb")
-    return io.BufferedReader(_Capped(raw, max_bytes), buffer_size=_BLOCK)
-
-
 def detect_format(path: Path, compressed: bool, filename: str, hint: str | None) -> str:
     """The format from the form field, the file name, or the first line. 400 when unusable."""
     if hint:
@@ -105,9 +51,9 @@ def detect_format(path: Path, compressed: bool, filename: str, hint: str | None)
         name = filename.lower().removesuffix(".gz")
         fmt = next((f for s, f in _SUFFIXES.items() if name.endswith(s)), None)
     try:
-        with open_binary(path, compressed, _BLOCK * 4) as stream:
-            first = stream.readline(_BLOCK).lstrip()
-    except (OSError, EOFError, TooLarge) as error:
+        with decoding.open_binary(path, compressed, decoding.BLOCK * 4) as stream:
+            first = stream.readline(decoding.BLOCK).lstrip()
+    except (OSError, EOFError, decoding.TooLarge) as error:
         raise ValidationFailed(f"The file cannot be read: {error}") from None
     fmt = fmt or (NDJSON if first.startswith(b"{") else CSV)
     if fmt == CSV:
@@ -121,16 +67,6 @@ def detect_format(path: Path, compressed: bool, filename: str, hint: str | None)
     return fmt
 
 
-def count_lines(path: Path, compressed: bool, max_bytes: int) -> int:
-    """Lines of the decoded file (a pass over it that also enforces the size cap)."""
-    lines, last = 0, b"\n"
-    with open_binary(path, compressed, max_bytes) as stream:
-        while block := stream.read(_BLOCK):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (last != b"\n")
-
-
 def _parse_json_line(number: int, line: bytes) -> Record:
     try:
         return Record(number, orjson.loads(line))
@@ -141,41 +77,14 @@ def _parse_json_line(number: int, line: bytes) -> Record:
             return Record(number, error=f"invalid JSON: {error}")
 
 
-def _lines(stream: io.BufferedReader, max_line: int) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, line without its newline) for each line that is not blank; None for a
-    line longer than `max_line` bytes, dropped as it is read, never held whole.
-
-    Lines are split a block at a time in C: reading them one `readline` at a time cost about
-    0.3 µs per line, and a few kilobytes of gzip hold millions of blank lines.
-    """
-    number, partial, overlong = 0, b"", False
-    while block := stream.read(_SPLIT_BLOCK):
-        pieces = block.split(b"\n")
-        pieces[0] = partial + pieces[0]
-        partial = pieces.pop()
-        for piece in pieces:
-            number += 1
-            if overlong or len(piece) > max_line:
-                overlong = False
-                yield number, None
-            elif piece and not piece.isspace():
-                yield number, piece
-        if len(partial) > max_line:
-            partial, overlong = b"", True
-    if overlong:
-        yield number + 1, None
-    elif partial and not partial.isspace():
-        yield number + 1, partial
-
-
 def _too_long(number: int, max_line: int) -> Record:
     return Record(number, error=f"line longer than {max_line} bytes")
 
 
 def ndjson_records(stream: io.BufferedReader, max_line: int) -> Iterator[Record]:
     """One record per non-blank line, kept raw (see `parse_ndjson`); numbers are line numbers."""
-    repeats = _Repeats()
-    for number, line in _lines(stream, max_line):
+    repeats = decoding.Repeats()
+    for number, line in decoding.lines(stream, max_line):
         if line is None:
             yield _too_long(number, max_line)
         else:
@@ -218,12 +127,12 @@ def _csv_header(line: bytes | None) -> list[str]:
 def csv_records(stream: io.BufferedReader, max_line: int) -> Iterator[Record]:
     """One record per data row, as a push-shaped sample; numbers count data rows."""
     csv.field_size_limit(max_line)
-    lines = _lines(stream, max_line)
+    lines = decoding.lines(stream, max_line)
     header_number, header_line = next(lines, (0, None))
     header = _csv_header(header_line)
     i_type, i_ts = (header.index(c) for c in REQUIRED_CSV_COLUMNS)
     fields = [(i, name) for i, name in enumerate(header) if i not in (i_type, i_ts) and name]
-    repeats = _Repeats()
+    repeats = decoding.Repeats()
     for line_number, line in lines:
         number = line_number - header_number
         if line is None:
@@ -251,7 +160,7 @@ def records(
     path: Path, fmt: str, compressed: bool, *, max_bytes: int, max_line: int
 ) -> Iterator[Record]:
     """The file's records, in order; raises `TooLarge` past the decompression cap."""
-    stream = open_binary(path, compressed, max_bytes)
+    stream = decoding.open_binary(path, compressed, max_bytes)
     try:
         if fmt == CSV:
             yield from csv_records(stream, max_line)

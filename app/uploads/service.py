@@ -19,7 +19,7 @@ from app.models import RecordingSession, Upload
 from app.models.base import utcnow
 from app.sync.schemas import SessionIn
 from app.tasks import dispatch
-from app.uploads import quota, readers
+from app.uploads import decoding, quota, readers
 from app.uploads.states import PENDING
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def _inspect(path: Path, filename: str, format_hint: str | None) -> tuple[int, b
         raise ValidationFailed("The file is empty")
     if size > current_app.config["MAX_UPLOAD_BYTES"]:
         raise PayloadTooLarge(f"The file exceeds {current_app.config['MAX_UPLOAD_BYTES']} bytes")
-    compressed = readers.is_gzip(path)
+    compressed = decoding.is_gzip(path)
     return size, compressed, readers.detect_format(path, compressed, filename, format_hint)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.uploads import readers
+from app.uploads import decoding
 
 MAX_LINE_BYTES = 1024 * 1024
 CHUNK_BYTES = 16 * 1024 * 1024  # of lines per chunk, so at least 16 of the longest lines
@@ -57,7 +57,7 @@ class ImportSettings:
             return self.max_bytes
         return min(self.max_bytes, self.max_ratio * path.stat().st_size)
 
-    def too_large(self, error: readers.TooLarge, compressed: bool) -> str:
+    def too_large(self, error: decoding.TooLarge, compressed: bool) -> str:
         limits = f"at most {self.max_bytes} bytes"
         if compressed:
             limits += f", and at most {self.max_ratio} times its compressed size"
