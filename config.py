@@ -101,7 +101,16 @@ class Config:
     ANALYSIS_DELAY_SECONDS = env_int("ANALYSIS_DELAY_SECONDS", 30)  # let batches settle first
     MAX_TASK_DELIVERIES = env_int("MAX_TASK_DELIVERIES", 3)  # then a task is given up
     MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
-    MAX_UPLOAD_DECOMPRESSED_BYTES = env_int("MAX_UPLOAD_DECOMPRESSED_BYTES", 4 * 1024**3)
+    # About a day of 3 sensors at 100 Hz as CSV (25.9 M rows: 1.1 GiB with short readings, 2.0
+    # with full float precision), and what 512 MiB of gzip of noisy readings decodes to (3-4x).
+    MAX_UPLOAD_DECOMPRESSED_BYTES = env_int("MAX_UPLOAD_DECOMPRESSED_BYTES", 2 * 1024**3)
+    # Sensor recordings inflate at most ~140x (constant readings, 64 fields); bombs 300-1000x.
+    MAX_UPLOAD_COMPRESSION_RATIO = env_int("MAX_UPLOAD_COMPRESSION_RATIO", 200)
+    # An import stops (failed) once more lines than this are invalid, blank or repeated, and
+    # more than half of those read: such a file is not a recording.
+    UPLOAD_MAX_INVALID_LINES = env_int("UPLOAD_MAX_INVALID_LINES", 10_000)
+    UPLOAD_MAX_PENDING = env_int("UPLOAD_MAX_PENDING", 10)  # per user: imports queued or running
+    UPLOAD_QUOTA_BYTES = env_int("UPLOAD_QUOTA_BYTES", 2 * 1024**3)  # per user: files kept
     UPLOAD_CHUNK_SAMPLES = env_int("UPLOAD_CHUNK_SAMPLES", 5000)
     CELERY_OVERRIDES: dict = {}  # merged last into the Celery settings (tests, tuning)
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
@@ -129,6 +138,13 @@ class Config:
     REFRESH_RATE_LIMIT = env("REFRESH_RATE_LIMIT", "30 per minute")  # per client IP
     PUSH_RATE_LIMIT = env("PUSH_RATE_LIMIT", "600 per minute")  # per user
     PULL_RATE_LIMIT = env("PULL_RATE_LIMIT", "600 per minute")  # per user
+    # Expensive reads and background work, per user. A session page of the dashboard fetches
+    # one series per sensor plus the GPS track; bulk downloads belong to exports.
+    ANALYSIS_RATE_LIMIT = env("ANALYSIS_RATE_LIMIT", "10 per minute")  # API and dashboard
+    UPLOAD_RATE_LIMIT = env("UPLOAD_RATE_LIMIT", "10 per minute")
+    EXPORT_RATE_LIMIT = env("EXPORT_RATE_LIMIT", "30 per minute")
+    SERIES_RATE_LIMIT = env("SERIES_RATE_LIMIT", "120 per minute")  # series and track together
+    DATA_RATE_LIMIT = env("DATA_RATE_LIMIT", "300 per minute")  # pages of up to 10,000 samples
 
     # Deployment behind proxies / browsers
     PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)  # trusted X-Forwarded-* hops; 0 = none

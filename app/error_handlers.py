@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import ApiError
+from app.errors import ApiError, TooManyRequests
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
         _rollback()
-        return error_response(error.status_code, error.message, error.details)
+        response, status = error_response(error.status_code, error.message, error.details)
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response, status
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):

@@ -8,6 +8,7 @@ ApiError                      400  (base: message + optional details)
 ├── Conflict                  409
 ├── PayloadTooLarge           413
 ├── UnsupportedMediaType      415
+├── TooManyRequests           429  a per-user quota is used up (rate limits are Flask-Limiter's)
 └── ServiceUnavailable        503  a backing service (database) is down
 """
 
@@ -51,6 +52,16 @@ class PayloadTooLarge(ApiError):
 
 class UnsupportedMediaType(ApiError):
     status_code = 415
+
+
+class TooManyRequests(ApiError):
+    """Answered with `Retry-After`, like a rate limit, so clients back off the same way."""
+
+    status_code = 429
+
+    def __init__(self, message: str, details: Any = None, retry_after: int = 60) -> None:
+        super().__init__(message, details)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(ApiError):

@@ -18,6 +18,8 @@ from app.api.json_body import read_json_body
 from app.api.openapi import operation
 from app.api.schemas import ErrorOut
 from app.api.validation import parse_model
+from app.extensions import limiter
+from app.protection import configured, user_or_ip
 
 bp = Blueprint("analyses", __name__, url_prefix="/api")
 
@@ -30,21 +32,28 @@ def _user_id() -> int:
 @operation(
     "Analyse a session in the background (statistics, metrics, anomalies)",
     tags=["analysis"],
+    description="When the session's data and the parameters are unchanged since an earlier "
+    "run that finished (200) or is still queued or running (202), that run is returned "
+    "(`reused`) instead of starting another. Runs that failed are not reused.",
     body=AnalysisRequest,
     body_required=False,
     responses={
+        200: AnalysisStartedOut,
         202: AnalysisStartedOut,
         400: ErrorOut,
         404: ErrorOut,
         413: ErrorOut,
         415: ErrorOut,
+        429: ErrorOut,
         503: ErrorOut,
     },
 )
+@limiter.shared_limit(configured("ANALYSIS_RATE_LIMIT"), "analysis", key_func=user_or_ip)
 @jwt_required()
 def start_analysis(session_id: str) -> tuple[Response, int]:
     body = parse_model(AnalysisRequest, read_json_body(required=False))
-    return jsonify(service.request_analysis(_user_id(), session_id, body.sensitivity)), 202
+    run = service.request_analysis(_user_id(), session_id, body.sensitivity)
+    return jsonify(run), 200 if run["state"] == "SUCCESS" else 202
 
 
 @bp.get("/sessions/<session_id>/analysis")

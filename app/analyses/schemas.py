@@ -42,10 +42,14 @@ class _Open(BaseModel):
 
 
 class AnalysisStartedOut(BaseModel):
+    """The run analysing the session's current data: new (PENDING), or an earlier one with the
+    same parameters (`reused`; SUCCESS when finished, else PENDING or STARTED)."""
+
     task_id: str
     session_id: str
     kinds: list[str]
     state: str
+    reused: bool
 
 
 class SessionAnalysesOut(BaseModel):

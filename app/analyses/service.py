@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import select
 
 from app.analyses import store
-from app.analyses.jobs import KINDS
+from app.analyses.jobs import DEFAULT_SENSITIVITY, KINDS
 from app.analyses.scheduling import ANALYZE_SESSION
+from app.database import begin_write_transaction
 from app.errors import NotFound, ServiceUnavailable
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
@@ -19,26 +21,72 @@ from app.tasks import dispatch
 log = logging.getLogger(__name__)
 
 
-def owned_session(user_id: int, session_id: str) -> RecordingSession:
-    """The caller's session by its client id; 404 for unknown and for other users' sessions."""
-    session = db.session.scalar(
-        select(RecordingSession).where(
-            RecordingSession.user_id == user_id, RecordingSession.session_id == session_id
-        )
+def owned_session(user_id: int, session_id: str, *, lock: bool = False) -> RecordingSession:
+    """The caller's session by its client id; 404 for unknown and for other users' sessions.
+
+    `lock` holds the row until commit (FOR NO KEY UPDATE on PostgreSQL, which still lets
+    analysis rows referencing it be written; SQLite's write transaction serialises anyway).
+    """
+    query = select(RecordingSession).where(
+        RecordingSession.user_id == user_id, RecordingSession.session_id == session_id
     )
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    session = db.session.scalar(query)
     if session is None:
         raise NotFound(f"Session {session_id!r} not found")
     return session
 
 
+def _same_parameters(run: store.Run, sensitivity: float) -> bool:
+    # Runs the sweep started record no parameters: they used the default.
+    return run.parameters.get("sensitivity", DEFAULT_SENSITIVITY) == sensitivity
+
+
+def reusable_run(session_pk: int, stamp: datetime, sensitivity: float) -> store.Run | None:
+    """A run of every kind with these parameters over the session's current data (change
+    stamp `stamp`), finished or still queued; a finished one first. Failed runs do not count."""
+    runs = [
+        run
+        for run in store.runs_since(session_pk, stamp)
+        if set(KINDS) <= set(run.statuses)
+        and store.FAILURE not in run.statuses.values()
+        and _same_parameters(run, sensitivity)
+    ]
+    finished = [run for run in runs if run.state == "SUCCESS"]
+    return next(iter(finished or runs), None)
+
+
+def _started(session_id: str, task_id: str, state: str, reused: bool) -> dict[str, Any]:
+    return {
+        "task_id": task_id,
+        "session_id": session_id,
+        "kinds": KINDS,
+        "state": state,
+        "reused": reused,
+    }
+
+
 def request_analysis(user_id: int, session_id: str, sensitivity: float) -> dict[str, Any]:
-    """Record the pending results (task ownership), then publish; 503 if the broker is down
-    (the session is then left to the sweep)."""
-    session = owned_session(user_id, session_id)
+    """The run that analyses the session as it is now with these parameters: an earlier one
+    when its data and the parameters are unchanged since, else a new one.
+
+    The session row stays locked from the look-up until the new run's rows are committed, so
+    identical requests arriving together queue one run, not one each. A new run's rows are
+    written before publishing (task ownership); 503 if the broker is down (the session is
+    then left to the sweep).
+    """
+    begin_write_transaction()
+    session = owned_session(user_id, session_id, lock=True)
+    session_pk, stamp = session.id, session.updated_at
+    earlier = reusable_run(session_pk, stamp, sensitivity)
+    if earlier is not None:
+        db.session.commit()
+        return _started(session_id, earlier.task_id, earlier.state, reused=True)
     task_id = str(uuid4())
     parameters = {"sensitivity": sensitivity}
-    session_pk = session.id
-    store.create_pending(session_pk, KINDS, task_id, parameters, session.updated_at)
+    store.add_pending(session_pk, KINDS, task_id, parameters, stamp)
+    db.session.commit()
     try:
         dispatch.send(ANALYZE_SESSION, [session_pk], parameters, task_id=task_id)
     except Exception:
@@ -47,7 +95,7 @@ def request_analysis(user_id: int, session_id: str, sensitivity: float) -> dict[
         # would make the sweep treat the session as analysed (it must catch it up instead).
         store.discard(task_id)
         raise ServiceUnavailable("The task queue is unavailable, retry later") from None
-    return {"task_id": task_id, "session_id": session_id, "kinds": KINDS, "state": "PENDING"}
+    return _started(session_id, task_id, "PENDING", reused=False)
 
 
 def analysis_json(row: SessionAnalysis) -> dict[str, Any]:

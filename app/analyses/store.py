@@ -7,6 +7,7 @@ while another process writes fails at once ("database is locked") instead of wai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,16 +26,62 @@ OPEN_STATES = (PENDING, STARTED)
 TRANSIENT_ERRORS = (OperationalError,)
 
 
-def create_pending(
+@dataclass(frozen=True)
+class Run:
+    """One task's rows: the status of each kind and the parameters it was asked for."""
+
+    task_id: str
+    statuses: dict[str, str]
+    parameters: dict[str, Any]
+
+    @property
+    def state(self) -> str:
+        return run_state(set(self.statuses.values()))
+
+
+def run_state(statuses: set[str]) -> str:
+    """A task's state as the task API reports it, from the statuses of its rows."""
+    if FAILURE in statuses:
+        return "FAILURE"
+    if statuses == {SUCCESS}:
+        return "SUCCESS"
+    return "STARTED" if statuses & {STARTED, SUCCESS} else "PENDING"
+
+
+def runs_since(session_pk: int, stamp: datetime, limit: int = 300) -> list[Run]:
+    """The session's runs, newest first, that analyse its data as of `stamp` or later (the
+    stamp a run records is the session's change stamp when the run was asked for or began)."""
+    rows = db.session.execute(
+        select(
+            SessionAnalysis.task_id,
+            SessionAnalysis.kind,
+            SessionAnalysis.status,
+            SessionAnalysis.parameters,
+        )
+        .where(
+            SessionAnalysis.recording_session_id == session_pk,
+            SessionAnalysis.source_updated_at >= stamp,
+            SessionAnalysis.task_id.is_not(None),
+        )
+        .order_by(SessionAnalysis.id.desc())
+        .limit(limit)
+    ).all()
+    runs: dict[str, Run] = {}
+    for task_id, kind, status, parameters in rows:
+        run = runs.setdefault(task_id, Run(task_id, {}, parameters or {}))
+        run.statuses[kind] = status
+    return list(runs.values())
+
+
+def add_pending(
     session_pk: int,
     kinds: list[str],
     task_id: str,
     parameters: dict[str, Any],
     source_updated_at: datetime,
 ) -> None:
-    """Record, before publishing, that `task_id` will analyse the session (owner lookup)."""
+    """Add the pending rows of `task_id` to the caller's write transaction."""
     now = utcnow()
-    begin_write_transaction()
     db.session.add_all(
         SessionAnalysis(
             recording_session_id=session_pk,
@@ -49,6 +96,18 @@ def create_pending(
         )
         for kind in kinds
     )
+
+
+def create_pending(
+    session_pk: int,
+    kinds: list[str],
+    task_id: str,
+    parameters: dict[str, Any],
+    source_updated_at: datetime,
+) -> None:
+    """Record, before publishing, that `task_id` will analyse the session (owner lookup)."""
+    begin_write_transaction()
+    add_pending(session_pk, kinds, task_id, parameters, source_updated_at)
     db.session.commit()
 
 

@@ -25,15 +25,6 @@ _UPLOAD_STATES = {
 }
 
 
-def _analysis_state(rows: list[SessionAnalysis]) -> str:
-    statuses = {row.status for row in rows}
-    if store.FAILURE in statuses:
-        return "FAILURE"
-    if statuses == {store.SUCCESS}:
-        return "SUCCESS"
-    return "STARTED" if statuses & {store.STARTED, store.SUCCESS} else "PENDING"
-
-
 def task_status(user_id: int, task_id: str) -> dict[str, Any]:
     """State and results of the caller's analysis or upload task; 404 for anyone else."""
     rows = db.session.execute(
@@ -47,7 +38,7 @@ def task_status(user_id: int, task_id: str) -> dict[str, Any]:
         return {
             "task_id": task_id,
             "type": "session_analysis",
-            "state": _analysis_state(analyses),
+            "state": store.run_state({row.status for row in analyses}),
             "session_id": rows[0][1],
             "results": {row.kind: analysis_json(row) for row in analyses},
         }

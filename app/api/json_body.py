@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
 import orjson
 from flask import current_app, g, has_app_context, request
 
+from app.api import lenient_json
 from app.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 _CHUNK = 64 * 1024
@@ -29,17 +29,18 @@ def read_json_body(*, required: bool = True) -> Any:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Parse with orjson; fall back to the standard parser so NaN/Infinity in a sample can be
-    reported per sample instead of rejecting the whole request.
+    """Parse with orjson; fall back to the lenient parser so NaN/Infinity (also an integer too
+    long for a double) in a sample can be reported per sample instead of rejecting the whole
+    request.
 
-    `g.json_lenient` tells callers that the fallback ran, so numbers may be non-finite or
-    beyond 64 bits (orjson guarantees neither can occur).
+    `g.json_lenient` tells callers that the fallback ran, so numbers may be non-finite (orjson
+    guarantees they cannot be).
     """
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as fast_error:
         try:
-            document = json.loads(raw.decode("utf-8"))
+            document = lenient_json.loads(raw.decode("utf-8"))
             if has_app_context():
                 g.json_lenient = True
             return document

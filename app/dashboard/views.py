@@ -17,7 +17,8 @@ from app.analyses.statistics import parse_period, user_statistics
 from app.dashboard import bp, queries
 from app.dashboard.auth import signed_in
 from app.errors import ApiError, ServiceUnavailable, ValidationFailed
-from app.extensions import db
+from app.extensions import db, limiter
+from app.protection import configured, user_or_ip
 from app.sessions import service as sessions_service
 from app.sessions.schemas import SessionListQuery
 from app.sessions.series import DEFAULT_POINTS, GPS_SENSOR
@@ -171,11 +172,17 @@ def session(session_id: str):
 
 
 @bp.post("/sessions/<session_id>/analysis")
+@limiter.shared_limit(configured("ANALYSIS_RATE_LIMIT"), "analysis", key_func=user_or_ip)
 @signed_in
 def rerun_analysis(session_id: str):
     try:
-        started = analyses.request_analysis(_user_id(), session_id, sensitivity=3.0)
-        flash(f"Analysis queued (task {started['task_id']}).")
+        run = analyses.request_analysis(_user_id(), session_id, sensitivity=3.0)
+        if not run["reused"]:
+            flash(f"Analysis queued (task {run['task_id']}).")
+        elif run["state"] == "SUCCESS":
+            flash("The results below already describe this data (nothing changed since).")
+        else:
+            flash(f"This data is already being analysed (task {run['task_id']}).")
     except ServiceUnavailable as error:
         flash(error.message, "error")
     return redirect(url_for("dashboard.session", session_id=session_id))

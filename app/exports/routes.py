@@ -9,6 +9,8 @@ from app.api.openapi import operation
 from app.api.schemas import ErrorOut
 from app.api.validation import parse_model
 from app.exports.service import prepare_export
+from app.extensions import limiter
+from app.protection import configured, user_or_ip
 from app.sessions.schemas import ExportQuery
 
 bp = Blueprint("exports", __name__, url_prefix="/api/sessions")
@@ -27,9 +29,10 @@ _FILE = {"type": "string", "format": "binary"}
     "are kept (of data stored before the cap, the most used) and the `X-Omitted-Fields` header "
     "says how many were left out. NDJSON keeps every sample's data whole.",
     query=ExportQuery,
-    responses={200: _FILE, 400: ErrorOut, 404: ErrorOut},
+    responses={200: _FILE, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
     content_types={200: ("text/csv", "application/x-ndjson", "application/vnd.apache.parquet")},
 )
+@limiter.limit(configured("EXPORT_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
 def export_session(session_id: str):
     query = parse_model(ExportQuery, request.args.to_dict())

@@ -11,6 +11,8 @@ from app.api.openapi import operation
 from app.api.schemas import ErrorOut
 from app.api.validation import parse_model
 from app.errors import NotFound
+from app.extensions import limiter
+from app.protection import configured, user_or_ip
 from app.sessions import coverage, series, service
 from app.sessions.samples import SampleRange, decode_cursor, page_of_samples
 from app.sessions.schemas import (
@@ -31,6 +33,8 @@ from app.sessions.schemas import (
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/sessions")
 NOT_FOUND = {404: ErrorOut}
+# Chart series and the GPS track reduce a sensor's samples in the database: one budget for both.
+chart_limit = limiter.shared_limit(configured("SERIES_RATE_LIMIT"), "series", key_func=user_or_ip)
 
 
 def _user_id() -> int:
@@ -114,8 +118,9 @@ def session_coverage(session_id: str):
     tags=["sessions"],
     description="start/end bound the sample timestamp (ms since epoch) as [start, end).",
     query=SessionDataQuery,
-    responses={200: DataPageOut, 400: ErrorOut, **NOT_FOUND},
+    responses={200: DataPageOut, 400: ErrorOut, 429: ErrorOut, **NOT_FOUND},
 )
+@limiter.limit(configured("DATA_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
 def session_data(session_id: str):
     query = _query(SessionDataQuery)
@@ -139,8 +144,9 @@ def session_data(session_id: str):
     "buckets and each gives its minimum and its maximum, so spikes stay visible. Series no "
     "longer than `points` come back unchanged.",
     query=SeriesQuery,
-    responses={200: SeriesOut, 400: ErrorOut, **NOT_FOUND},
+    responses={200: SeriesOut, 400: ErrorOut, 429: ErrorOut, **NOT_FOUND},
 )
+@chart_limit
 @jwt_required()
 def session_series(session_id: str):
     query = _query(SeriesQuery)
@@ -157,8 +163,9 @@ def session_series(session_id: str):
     tags=["sessions"],
     description="Distance is summed over every valid fix; at most `points` fixes are returned.",
     query=TrackQuery,
-    responses={200: TrackOut, 400: ErrorOut, **NOT_FOUND},
+    responses={200: TrackOut, 400: ErrorOut, 429: ErrorOut, **NOT_FOUND},
 )
+@chart_limit
 @jwt_required()
 def session_track(session_id: str):
     query = _query(TrackQuery)

@@ -12,11 +12,11 @@ from is still the stored one.
 
 from __future__ import annotations
 
+import logging
 import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -31,35 +31,12 @@ from app.sync.push import dedupe_last_wins, store_batch
 from app.sync.sample_keys import KeyLimits
 from app.sync.schemas import SessionIn, split_samples
 from app.sync.watermark import begin_stamped_write
-from app.uploads import readers
+from app.uploads import decoding, readers
+from app.uploads.settings import ImportSettings
 from app.uploads.states import FAILED, RUNNING, SUCCESS
 
-MAX_LINE_BYTES = 1024 * 1024
 _SUMMARY_FIELDS = ("state", "lines_processed", "inserted", "updated", "duplicates", "errors")
-TIME_BUDGET_SECONDS = 120.0  # then the task hands over to a continuation (hard limit: 300 s)
-
-
-@dataclass(frozen=True)
-class ImportSettings:
-    """Chunk size and the limits that keep one import bounded."""
-
-    chunk_samples: int = 5000
-    max_bytes: int = 4 * 1024**3
-    max_line: int = MAX_LINE_BYTES
-    max_error_details: int = 100
-    max_attempts: int = 5
-    time_budget_s: float = TIME_BUDGET_SECONDS
-    keys: KeyLimits = KeyLimits()
-
-    @classmethod
-    def from_config(cls, config: Any) -> ImportSettings:
-        return cls(
-            chunk_samples=config["UPLOAD_CHUNK_SAMPLES"],
-            max_bytes=config["MAX_UPLOAD_DECOMPRESSED_BYTES"],
-            max_error_details=config["MAX_ERROR_DETAILS"],
-            max_attempts=config["MAX_TASK_DELIVERIES"],
-            keys=KeyLimits.from_config(config),
-        )
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,11 +49,20 @@ class _Job:
     file_format: str
     compressed: bool
     session: SessionIn
+    max_decoded: int = 0  # ImportSettings.decoded_limit of the file
 
 
-def _batched(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+def _batched(records: Iterable[readers.Record], count: int, max_bytes: int) -> Iterator[list]:
+    """Lists of at most `count` records and about `max_bytes` of lines: a chunk of long lines
+    must not hold gigabytes in the worker."""
+    batch, size = [], 0
+    for record in records:
+        batch.append(record)
+        size += record.size
+        if len(batch) >= count or size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
         yield batch
 
 
@@ -175,6 +161,7 @@ def _finish(job: _Job, max_details: int) -> None:
         return
     now = utcnow()
     upload.state, upload.completed_at, upload.updated_at = SUCCESS, now, now
+    upload.file_deleted_at = now  # just below; should that fail, the cleanup task removes it
     db.session.add(
         SyncLog(
             user_id=upload.user_id,
@@ -198,6 +185,28 @@ def _finish(job: _Job, max_details: int) -> None:
         )
     )
     db.session.commit()
+    _delete_file(job.path)
+
+
+def _delete_file(path: Path) -> None:
+    """The samples are stored: the file is no longer needed and no longer counts against the
+    user's quota. A failed import keeps its file for diagnosis until the cleanup task runs."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        log.warning("uploaded file %s not deleted; the cleanup task will remove it", path)
+
+
+def _invalid_file(upload_id: int, settings: ImportSettings, repeats: int) -> str | None:
+    """Whether the lines read so far are mostly invalid, blank (read, never a record) or
+    `repeats` of a line just before them (this run's count: real recordings have none)."""
+    errors, records, lines = db.session.execute(
+        select(Upload.errors, Upload.total_records, Upload.lines_processed).where(
+            Upload.id == upload_id
+        )
+    ).one()
+    db.session.rollback()
+    return settings.mostly_invalid(errors + lines - records + repeats, lines)
 
 
 def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
@@ -206,15 +215,20 @@ def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
         job.path,
         job.file_format,
         job.compressed,
-        max_bytes=settings.max_bytes,
+        max_bytes=job.max_decoded,
         max_line=settings.max_line,
     )
     remaining = (record for record in records if record.number > position)
-    for chunk in _batched(remaining, settings.chunk_samples):
+    repeats = 0
+    for chunk in _batched(remaining, settings.chunk_samples, settings.chunk_bytes):
+        repeats += sum(record.repeat for record in chunk)
         if job.file_format == readers.NDJSON:
             chunk = [readers.parse_ndjson(record) for record in chunk]
         if not apply_chunk(job, chunk, position, settings.max_error_details, settings.keys):
             return "superseded"
+        if reason := _invalid_file(job.upload_id, settings, repeats):
+            _fail(job.upload_id, reason)
+            return "failed"
         position = chunk[-1].number
         if time.monotonic() > deadline:
             return "continue"
@@ -249,21 +263,23 @@ def run_import(upload_id: int, settings: ImportSettings) -> dict[str, Any]:
         return _outcome(upload_id, "skipped")
     if upload.attempts > settings.max_attempts:
         return _fail(upload_id, f"Given up after {upload.attempts - 1} runs without progress")
+    path = Path(upload.stored_path)
     try:
         job = _Job(
             upload_id=upload.id,
             user_id=upload.user_id,
-            path=Path(upload.stored_path),
+            path=path,
             file_format=upload.file_format,
             compressed=upload.compressed,
             session=SessionIn.model_validate(upload.session_meta),
+            max_decoded=settings.decoded_limit(path, upload.compressed),
         )
         if upload.lines_total is None:
-            upload.lines_total = readers.count_lines(job.path, job.compressed, settings.max_bytes)
+            upload.lines_total = decoding.count_lines(job.path, job.compressed, job.max_decoded)
             db.session.commit()
         return _outcome(upload_id, _ingest(job, upload.lines_processed, settings))
-    except readers.TooLarge as error:
-        return _fail(upload_id, f"The file is too large: {error}")
+    except decoding.TooLarge as error:
+        return _fail(upload_id, settings.too_large(error, upload.compressed))
     except (OSError, EOFError, zlib.error) as error:
         return _fail(upload_id, f"The file cannot be read: {error}")
     except ApiError as error:

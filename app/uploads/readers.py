@@ -1,37 +1,32 @@
 """Reading an uploaded sample file record by record: NDJSON or CSV, plain or gzip.
 
-Decompression is capped (`max_bytes` of decoded data) and so is a line's length, so neither a
-zip bomb nor one endless line can exhaust the worker's memory. A record that cannot be read
-becomes an error record; it never stops the file.
+The file's lines come from app/uploads/decoding.py, capped in decoded size and in length. One
+line is one record in both formats (a CSV row never spans lines), so a row of millions of
+fields is as bounded as a long JSON line. A record that cannot be read becomes an error
+record; it never stops the file.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
+from app.api import lenient_json
 from app.errors import ValidationFailed
+from app.uploads import decoding
 
 NDJSON, CSV = "ndjson", "csv"
 FORMATS = (NDJSON, CSV)
-GZIP_MAGIC = b"\x1f\x8b"
 REQUIRED_CSV_COLUMNS = ("sensor_type", "timestamp")
 _SUFFIXES = {".csv": CSV, ".ndjson": NDJSON, ".jsonl": NDJSON, ".json": NDJSON}
 _INTEGER = re.compile(r"[+-]?\d+")
-_BLOCK = 1024 * 1024
-
-
-class TooLarge(Exception):
-    """The decompressed file is larger than allowed."""
 
 
 @dataclass(frozen=True)
@@ -42,35 +37,8 @@ class Record:
     value: Any = None
     error: str | None = None
     lenient: bool = False  # parsed with NaN/Infinity allowed: numbers need checking
-
-
-class _Capped(io.RawIOBase):
-    """A binary stream that raises `TooLarge` once more than `limit` bytes were read."""
-
-    def __init__(self, stream: BinaryIO, limit: int) -> None:
-        self._stream, self._limit, self.total = stream, limit, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        count = self._stream.readinto(buffer)
-        self.total += count
-        if self.total > self._limit:
-            raise TooLarge(f"the decompressed file exceeds {self._limit} bytes")
-        return count
-
-
-def is_gzip(path: Path) -> bool:
-    """Gzip is recognised by its magic bytes, whatever the file is called."""
-    with open(path, "rb") as raw:
-        return raw.read(2) == GZIP_MAGIC
-
-
-def open_binary(path: Path, compressed: bool, max_bytes: int) -> io.BufferedReader:
-    """The file's decoded bytes, buffered, capped at `max_bytes`."""
-    raw: BinaryIO = gzip.open(path, "rb") if compressed else open(path, "rb")
-    return io.BufferedReader(_Capped(raw, max_bytes), buffer_size=_BLOCK)
+    size: int = 0  # bytes of the line as read
+    repeat: bool = False  # the same bytes as one of the lines just before it
 
 
 def detect_format(path: Path, compressed: bool, filename: str, hint: str | None) -> str:
@@ -83,9 +51,9 @@ def detect_format(path: Path, compressed: bool, filename: str, hint: str | None)
         name = filename.lower().removesuffix(".gz")
         fmt = next((f for s, f in _SUFFIXES.items() if name.endswith(s)), None)
     try:
-        with open_binary(path, compressed, _BLOCK * 4) as stream:
-            first = stream.readline(_BLOCK).lstrip()
-    except (OSError, EOFError, TooLarge) as error:
+        with decoding.open_binary(path, compressed, decoding.BLOCK * 4) as stream:
+            first = stream.readline(decoding.BLOCK).lstrip()
+    except (OSError, EOFError, decoding.TooLarge) as error:
         raise ValidationFailed(f"The file cannot be read: {error}") from None
     fmt = fmt or (NDJSON if first.startswith(b"{") else CSV)
     if fmt == CSV:
@@ -99,38 +67,28 @@ def detect_format(path: Path, compressed: bool, filename: str, hint: str | None)
     return fmt
 
 
-def count_lines(path: Path, compressed: bool, max_bytes: int) -> int:
-    """Lines of the decoded file (a pass over it that also enforces the size cap)."""
-    lines, last = 0, b"\n"
-    with open_binary(path, compressed, max_bytes) as stream:
-        while block := stream.read(_BLOCK):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (last != b"\n")
-
-
 def _parse_json_line(number: int, line: bytes) -> Record:
     try:
         return Record(number, orjson.loads(line))
     except orjson.JSONDecodeError as error:
-        try:  # NaN / Infinity: accepted here, rejected per sample by the validation
-            return Record(number, json.loads(line.decode("utf-8")), lenient=True)
-        except (UnicodeDecodeError, ValueError, RecursionError):
+        try:  # NaN, Infinity, huge numbers: accepted here, rejected per sample by the validation
+            return Record(number, lenient_json.loads(line.decode("utf-8")), lenient=True)
+        except (ValueError, RecursionError):
             return Record(number, error=f"invalid JSON: {error}")
 
 
+def _too_long(number: int, max_line: int) -> Record:
+    return Record(number, error=f"line longer than {max_line} bytes")
+
+
 def ndjson_records(stream: io.BufferedReader, max_line: int) -> Iterator[Record]:
-    """One record per non-blank line; numbers are line numbers."""
-    number = 0
-    while line := stream.readline(max_line + 1):
-        number += 1
-        if len(line) > max_line and not line.endswith(b"\n"):
-            while (rest := stream.readline(max_line + 1)) and not rest.endswith(b"\n"):
-                pass
-            yield Record(number, error=f"line longer than {max_line} bytes")
-            continue
-        if line.strip():
-            yield Record(number, line)
+    """One record per non-blank line, kept raw (see `parse_ndjson`); numbers are line numbers."""
+    repeats = decoding.Repeats()
+    for number, line in decoding.lines(stream, max_line):
+        if line is None:
+            yield _too_long(number, max_line)
+        else:
+            yield Record(number, line, size=len(line), repeat=repeats(line))
 
 
 def parse_ndjson(record: Record) -> Record:
@@ -141,30 +99,47 @@ def parse_ndjson(record: Record) -> Record:
 
 
 def _cell(text: str) -> Any:
-    """A CSV cell as the JSON value a phone would have sent: int, float, or text."""
+    """A CSV cell as the JSON value a phone would have sent: int, float, or text (integers
+    read like the push parser reads them: beyond 64 bits a float, never a crash)."""
     if _INTEGER.fullmatch(text):
-        return int(text)
+        return lenient_json.parse_integer(text)
     try:
         return float(text)
     except ValueError:
         return text
 
 
+def _csv_row(line: bytes) -> list[str]:
+    return next(csv.reader([line.decode("utf-8", "replace")]), [])
+
+
+def _csv_header(line: bytes | None) -> list[str]:
+    """The column names; 400 (the import fails) when the line is unreadable or too long."""
+    try:
+        header = [name.strip() for name in _csv_row(line or b"")]
+    except csv.Error:
+        header = []
+    if any(column not in header for column in REQUIRED_CSV_COLUMNS):
+        raise ValidationFailed(f"The CSV header must name {', '.join(REQUIRED_CSV_COLUMNS)}")
+    return header
+
+
 def csv_records(stream: io.BufferedReader, max_line: int) -> Iterator[Record]:
     """One record per data row, as a push-shaped sample; numbers count data rows."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
     csv.field_size_limit(max_line)
-    reader = csv.reader(text)
-    header = [h.strip() for h in next(reader, [])]
+    lines = decoding.lines(stream, max_line)
+    header_number, header_line = next(lines, (0, None))
+    header = _csv_header(header_line)
     i_type, i_ts = (header.index(c) for c in REQUIRED_CSV_COLUMNS)
     fields = [(i, name) for i, name in enumerate(header) if i not in (i_type, i_ts) and name]
-    number = 0
-    while True:
-        number += 1
+    repeats = decoding.Repeats()
+    for line_number, line in lines:
+        number = line_number - header_number
+        if line is None:
+            yield _too_long(number, max_line)
+            continue
         try:
-            row = next(reader)
-        except StopIteration:
-            return
+            row = _csv_row(line)
         except csv.Error as error:
             yield Record(number, error=f"invalid CSV row: {error}")
             continue
@@ -178,14 +153,14 @@ def csv_records(stream: io.BufferedReader, max_line: int) -> Iterator[Record]:
             "timestamp": _cell(row[i_ts]),
             "data": {name: _cell(row[i]) for i, name in fields if row[i] != ""},
         }
-        yield Record(number, sample, lenient=True)
+        yield Record(number, sample, lenient=True, size=len(line), repeat=repeats(line))
 
 
 def records(
     path: Path, fmt: str, compressed: bool, *, max_bytes: int, max_line: int
 ) -> Iterator[Record]:
     """The file's records, in order; raises `TooLarge` past the decompression cap."""
-    stream = open_binary(path, compressed, max_bytes)
+    stream = decoding.open_binary(path, compressed, max_bytes)
     try:
         if fmt == CSV:
             yield from csv_records(stream, max_line)

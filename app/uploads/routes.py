@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from app.api.openapi import operation
 from app.api.schemas import ErrorOut
 from app.errors import UnsupportedMediaType
+from app.extensions import limiter
+from app.protection import configured, user_or_ip
 from app.sync.schemas import SessionIn
 from app.uploads import service
 from app.uploads.states import upload_json
@@ -59,11 +61,21 @@ def _user_id() -> int:
     description="The session part is validated like a push's session: start_time is required "
     "when the session is new, end_time must not be before start_time. The file must be NDJSON "
     "(one sample per line) or CSV with a header naming sensor_type and timestamp; `format`, "
-    "when given, says which (400 when the file does not fit it).",
+    "when given, says which (400 when the file does not fit it). Per user, at most "
+    "UPLOAD_MAX_PENDING imports may wait or run at once (429) and the files kept (waiting, or "
+    "after a failed import) may hold at most UPLOAD_QUOTA_BYTES (413). A file is deleted once "
+    "its import succeeded.",
     form=UploadForm,
     form_media_types={"file": FILE_MEDIA_TYPES},
-    responses={202: UploadAcceptedOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+    responses={
+        202: UploadAcceptedOut,
+        400: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        429: ErrorOut,
+    },
 )
+@limiter.limit(configured("UPLOAD_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
 def create_upload() -> tuple[Response, int]:
     # Uploads may be far larger than other requests (MAX_CONTENT_LENGTH); set before parsing.
@@ -72,6 +84,7 @@ def create_upload() -> tuple[Response, int]:
         raise UnsupportedMediaType(
             "Content-Type must be multipart/form-data", {"content_type": request.content_type}
         )
+    service.check_quota(_user_id())
     upload = service.accept_upload(
         _user_id(),
         request.files.get("file"),

@@ -12,13 +12,14 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from app.api.validation import parse_model
+from app.database import begin_write_transaction
 from app.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession, Upload
 from app.models.base import utcnow
 from app.sync.schemas import SessionIn
 from app.tasks import dispatch
-from app.uploads import readers
+from app.uploads import decoding, quota, readers
 from app.uploads.states import PENDING
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,28 @@ def _store_file(user_id: int, file: FileStorage) -> Path:
     return path
 
 
+def _inspect(path: Path, filename: str, format_hint: str | None) -> tuple[int, bool, str]:
+    """The stored file's size, compression and format; 400/413 when unusable."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ValidationFailed("The file is empty")
+    if size > current_app.config["MAX_UPLOAD_BYTES"]:
+        raise PayloadTooLarge(f"The file exceeds {current_app.config['MAX_UPLOAD_BYTES']} bytes")
+    compressed = decoding.is_gzip(path)
+    return size, compressed, readers.detect_format(path, compressed, filename, format_hint)
+
+
+def check_quota(user_id: int) -> None:
+    """Refuse (429/413) a user already at their upload quota, before their file is read."""
+    quota.check(user_id, quota.UploadQuota.from_config(current_app.config))
+    db.session.rollback()
+
+
 def accept_upload(
     user_id: int, file: FileStorage | None, session_field: str | None, format_hint: str | None
 ) -> Upload:
-    """Store the file and a pending upload row (committed), then publish the import.
+    """Store the file and a pending upload row (committed, within the user's quota), then
+    publish the import.
 
     When the broker is down the upload stays pending and the stalled-upload sweep publishes
     it later: the file is safe on disk, so the client need not send it again.
@@ -74,16 +93,13 @@ def accept_upload(
     _require_start_time(user_id, incoming)
     path = _store_file(user_id, file)
     try:
-        size = path.stat().st_size
-        if size == 0:
-            raise ValidationFailed("The file is empty")
-        if size > current_app.config["MAX_UPLOAD_BYTES"]:
-            raise PayloadTooLarge(
-                f"The file exceeds {current_app.config['MAX_UPLOAD_BYTES']} bytes"
-            )
-        compressed = readers.is_gzip(path)
-        fmt = readers.detect_format(path, compressed, file.filename, format_hint)
+        size, compressed, fmt = _inspect(path, file.filename, format_hint)
+        # The upload row is added in this transaction, under the lock the check takes.
+        begin_write_transaction()
+        quota.lock_user(user_id)
+        quota.check(user_id, quota.UploadQuota.from_config(current_app.config), size)
     except Exception:
+        db.session.rollback()
         path.unlink(missing_ok=True)
         raise
     now = utcnow()

@@ -48,7 +48,7 @@ def test_the_session_analysis_shows_the_latest_result_of_each_kind(app, client, 
     analyze_session.apply(args=[owner["pk"]], task_id=first).get()
     second = _start(client, owner["headers"], sensitivity=50).json["task_id"]
     analyze_session.apply(args=[owner["pk"], 50], task_id=second).get()
-    running = _start(client, owner["headers"]).json["task_id"]
+    running = _start(client, owner["headers"], sensitivity=7).json["task_id"]
 
     body = client.get("/api/sessions/ride/analysis", headers=owner["headers"]).json
 

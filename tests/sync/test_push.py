@@ -125,7 +125,7 @@ def test_non_finite_numbers_are_a_per_sample_error(client, auth_headers):
         '{"sensor_type": "light", "timestamp": 1699876543212, "data": {"v": [Infinity]}},'
         '{"sensor_type": "light", "timestamp": 1699876543213, "data": {"v": 1e999}},'
         '{"sensor_type": "light", "timestamp": 1699876543214,'
-        ' "data": {"v": 9999999999999999999999}}'
+        ' "data": {"v": 1' + "0" * 400 + "}}"  # an integer beyond the double range
         "]}"
     )
     response = client.post(

@@ -1,0 +1,33 @@
+"""The fallback parser for JSON that orjson refuses, and integers read the way orjson reads them.
+
+orjson rejects NaN/Infinity and numbers beyond the double range; the standard parser accepts
+them, so a bad number can be reported for its own sample instead of failing a whole request or
+file. Integers must not go through `int()` unchecked: Python refuses literals of more than
+4,300 digits (ValueError), and a client controls how many digits it sends.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_INT64_MIN, _UINT64_END = -(2**63), 2**64
+_MAX_DIGITS = 20  # as many as 2**64 has: a longer literal (without leading zeros) is beyond
+
+
+def parse_integer(text: str) -> int | float:
+    """An integer literal as orjson reads it: an int within 64 bits, else the nearest float
+    (infinite past the double range, which sample validation then rejects)."""
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) <= _MAX_DIGITS:
+        value = int(digits or "0")
+        value = -value if text.startswith("-") else value
+        if _INT64_MIN <= value < _UINT64_END:
+            return value
+    return float(text)
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse with the standard library: NaN and Infinity allowed, integers as orjson reads
+    them. Raises ValueError (also for invalid UTF-8) or RecursionError like `json.loads`."""
+    return json.loads(text, parse_int=parse_integer)
