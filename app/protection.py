@@ -53,6 +53,33 @@ def login_failed(response) -> bool:
     return response.status_code == 401
 
 
+def limits_counted_per_process(config: Mapping) -> bool:
+    """Flask-Limiter's memory:// storage lives in each process: N web workers would allow up
+    to N times every limit (each counts only the requests it served)."""
+    return bool(config["RATELIMIT_ENABLED"]) and str(config["RATELIMIT_STORAGE_URI"]).startswith(
+        "memory://"
+    )
+
+
+def check_limit_storage(config: Mapping, workers: int) -> str | None:
+    """A warning when `workers` web processes would multiply the rate limits, None when they
+    would not; in production that is no warning but a RuntimeError (refuse to start).
+
+    Called by gunicorn_config.py, which knows the worker count, with the app's configuration.
+    """
+    if workers <= 1 or not limits_counted_per_process(config):
+        return None
+    message = (
+        f"{workers} gunicorn workers would each count the rate limits on their own "
+        f"(RATELIMIT_STORAGE_URI={config['RATELIMIT_STORAGE_URI']}), allowing up to {workers} "
+        "times every limit: set RATELIMIT_STORAGE_URI (or REDIS_URL) to a Redis URL, or run "
+        "one worker (GUNICORN_WORKERS=1; GUNICORN_THREADS for concurrency)"
+    )
+    if config.get("APP_ENV") == "production":
+        raise RuntimeError(f"Refusing to start in production: {message}")
+    return message
+
+
 def init_protection(app: Flask) -> None:
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
