@@ -74,11 +74,10 @@ def test_production_never_takes_keys_from_the_instance_file(tmp_path):
 
 
 def _app_without_keys(path: Path):
-    return create_app(
-        "testing",
-        test_settings()
-        | {"SECRET_KEY": None, "JWT_SECRET_KEY": None, "SECRET_KEYS_FILE": str(path)},
-    )
+    """An app whose keys are config.py's defaults, as on a fresh install (nothing set)."""
+    settings = test_settings() | {"SECRET_KEYS_FILE": str(path)}
+    del settings["SECRET_KEY"], settings["JWT_SECRET_KEY"]
+    return create_app("testing", settings)
 
 
 def test_unconfigured_keys_are_generated_once_and_kept_in_a_private_file(tmp_path):
