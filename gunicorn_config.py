@@ -72,14 +72,13 @@ def child_exit(server, worker):
         multiprocess.mark_process_dead(worker.pid)
 
 
-def _limit_storage_problem(server, workers: int) -> str | None:
-    """A warning to log about `workers` processes counting rate limits each on their own, or
-    an error (production: RuntimeError) -- see app.protection.check_limit_storage."""
+def _check_limit_storage(server, workers: int) -> None:
+    """Warn that `workers` processes would each count the rate limits on their own, or raise
+    RuntimeError in production (app.protection.check_limit_storage)."""
     flask_app = server.app.wsgi()  # preloaded already: the app's own, final configuration
     warning = check_limit_storage(flask_app.config, workers)
     if warning:
         server.log.warning(warning)
-    return warning
 
 
 def nworkers_changed(server, new_value, old_value):
@@ -87,7 +86,7 @@ def nworkers_changed(server, new_value, old_value):
     if old_value is None:
         return  # the first count: on_starting checks it once the app is loaded
     try:
-        _limit_storage_problem(server, new_value)
+        _check_limit_storage(server, new_value)
     except RuntimeError as error:
         server.log.error("%s; staying at %s workers", error, old_value)
         server.num_workers = old_value
@@ -97,7 +96,7 @@ def on_starting(server):
     """Refuse to start (before binding) if rate limits would be counted per worker in
     production; then prepare the multiprocess metrics directory."""
     try:
-        _limit_storage_problem(server, server.num_workers)
+        _check_limit_storage(server, server.num_workers)
     except RuntimeError as error:
         server.log.error(str(error))
         if server.pidfile is not None:
