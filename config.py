@@ -16,8 +16,6 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 load_dotenv(BASE_DIR / ".env")
 
-DEFAULT_SECRET = "dev-secret-change-me"
-
 
 def env(name: str, default: str | None = None) -> str | None:
     """An environment variable, with empty strings treated as unset."""
@@ -56,8 +54,11 @@ class Config:
     """Defaults: the embedded setup (SQLite file + SQLAlchemy-backed Celery broker)."""
 
     APP_ENV = "development"
-    SECRET_KEY = env("SECRET_KEY", DEFAULT_SECRET)
-    JWT_SECRET_KEY = env("JWT_SECRET_KEY", DEFAULT_SECRET)
+    # Signing keys. Production requires both, random and different (app/secret_keys.py);
+    # elsewhere a missing one is generated once and kept in SECRET_KEYS_FILE (mode 0600).
+    SECRET_KEY = env("SECRET_KEY")
+    JWT_SECRET_KEY = env("JWT_SECRET_KEY")
+    SECRET_KEYS_FILE = env("SECRET_KEYS_FILE", str(INSTANCE_DIR / "secret_keys.json"))
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 60))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_TOKEN_DAYS", 30))
     # The API reads bearer headers; the dashboard keeps its access token in an HttpOnly cookie.
@@ -150,6 +151,17 @@ class Config:
     PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)  # trusted X-Forwarded-* hops; 0 = none
     CORS_ORIGINS = env("CORS_ORIGINS", "")  # comma-separated; empty = no CORS headers
 
+    # Who may read /metrics (app/observability/metrics_access.py): these networks (CIDR,
+    # comma-separated, or "none"; the loopback by default), or anyone with the bearer token.
+    METRICS_ALLOWED_NETWORKS = env("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+    METRICS_TOKEN = env("METRICS_TOKEN")
+
+    # Flower (flowerconfig.py): this machine only unless set; it refuses to start without a
+    # password, since it can revoke tasks and shows their arguments.
+    FLOWER_ADDRESS = env("FLOWER_ADDRESS", "127.0.0.1")
+    FLOWER_PORT = env_int("FLOWER_PORT", 5555)
+    FLOWER_BASIC_AUTH = env("FLOWER_BASIC_AUTH")  # user:password[,user2:password2]
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -183,15 +195,3 @@ def config_for(name: str | None = None) -> type[Config]:
         return CONFIGS[name]
     except KeyError:
         raise RuntimeError(f"APP_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
-
-
-def check_production_secrets(settings: dict) -> None:
-    """Refuse to run in production with the default or a weak secret."""
-    if settings.get("APP_ENV") != "production":
-        return
-    for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
-        value = settings.get(key) or ""
-        if value == DEFAULT_SECRET or len(value) < 32:
-            raise RuntimeError(
-                f"{key} must be set to a random value of at least 32 characters in production"
-            )

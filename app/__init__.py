@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask
 
 from app.observability.logging_setup import configure_logging
-from config import Config, check_production_secrets, config_for
+from app.secret_keys import resolve_secret_keys
+from config import Config, config_for
 
 
 def create_app(
@@ -19,7 +20,7 @@ def create_app(
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     app.config.from_object(config if isinstance(config, type) else config_for(config))
     app.config.update(overrides or {})
-    check_production_secrets(app.config)
+    resolve_secret_keys(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_logging(app.config["LOG_LEVEL"], json_logs=app.config["JSON_LOGS"])
 

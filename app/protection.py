@@ -7,6 +7,7 @@ and registration limits and their keys are in app/auth/limits.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
 
 from flask import Flask, current_app, request
@@ -43,6 +44,33 @@ def user_or_ip() -> str:
     return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
 
 
+def limits_counted_per_process(config: Mapping) -> bool:
+    """Flask-Limiter's memory:// storage lives in each process: N web workers would allow up
+    to N times every limit (each counts only the requests it served)."""
+    return bool(config["RATELIMIT_ENABLED"]) and str(config["RATELIMIT_STORAGE_URI"]).startswith(
+        "memory://"
+    )
+
+
+def check_limit_storage(config: Mapping, workers: int) -> str | None:
+    """A warning when `workers` web processes would multiply the rate limits, None when they
+    would not; in production that is no warning but a RuntimeError (refuse to start).
+
+    Called by gunicorn_config.py, which knows the worker count, with the app's configuration.
+    """
+    if workers <= 1 or not limits_counted_per_process(config):
+        return None
+    message = (
+        f"{workers} gunicorn workers would each count the rate limits on their own "
+        f"(RATELIMIT_STORAGE_URI={config['RATELIMIT_STORAGE_URI']}), allowing up to {workers} "
+        "times every limit: set RATELIMIT_STORAGE_URI (or REDIS_URL) to a Redis URL, or run "
+        "one worker (GUNICORN_WORKERS=1; GUNICORN_THREADS for concurrency)"
+    )
+    if config.get("APP_ENV") == "production":
+        raise RuntimeError(f"Refusing to start in production: {message}")
+    return message
+
+
 def init_protection(app: Flask) -> None:
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
@@ -50,7 +78,7 @@ def init_protection(app: Flask) -> None:
     limiter.init_app(app)
     origins = [o.strip() for o in app.config["CORS_ORIGINS"].split(",") if o.strip()]
     if origins:
-        CORS(app, origins=origins, expose_headers=["X-Request-ID", "Retry-After"])
+        CORS(app, origins=origins, expose_headers=["X-Request-ID", "Retry-After", "X-Omitted-Fields"])
 
     @app.after_request
     def _security_headers(response):

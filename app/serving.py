@@ -1,5 +1,6 @@
 """gunicorn integration (`worker_class` in gunicorn_config.py): the sync worker with two
-changes, both found by tests/system/test_hostile_input.py (issue #6).
+changes, both found by tests/system/test_hostile_input.py, and the threaded worker (one process
+with threads, as when rate limits are kept in process memory) with the same two.
 
 - Errors gunicorn answers itself (request line or headers too large, malformed HTTP) are JSON
   `{"error"}` like every other error of the API (SPEC §4), not gunicorn's HTML page.
@@ -11,10 +12,13 @@ changes, both found by tests/system/test_hostile_input.py (issue #6).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 
 from gunicorn import util
+from gunicorn.workers.gthread import TConn
+from gunicorn.workers.gthread import ThreadWorker as _GunicornThreadWorker
 from gunicorn.workers.sync import SyncWorker as _GunicornSyncWorker
 
 CLIENT_TIMEOUT_SECONDS = float(os.environ.get("GUNICORN_CLIENT_TIMEOUT", "10"))
@@ -40,3 +44,32 @@ class SyncWorker(_GunicornSyncWorker):
         client.settimeout(CLIENT_TIMEOUT_SECONDS)  # the base class makes it fully blocking
         util.close_on_exec(client)
         self.handle(listener, client, addr)
+
+
+class _TimedConnection(TConn):
+    def init(self) -> None:
+        """Runs before every request on the connection, after the worker made the socket
+        fully blocking: bound each read instead, as the sync worker does."""
+        super().init()
+        self.sock.settimeout(CLIENT_TIMEOUT_SECONDS)
+
+
+class ThreadWorker(_GunicornThreadWorker):
+    """The threaded worker (one process with GUNICORN_THREADS threads) with both changes:
+    gthread waits for a connection's first bytes without holding a thread, but then reads the
+    request with no time limit, so a few stalled clients would hold every thread."""
+
+    def init_process(self) -> None:
+        util.write_error = write_json_error
+        super().init_process()
+
+    def accept(self, listener) -> None:
+        """gthread's own, with a connection that bounds its reads."""
+        try:
+            client, addr = listener.accept()
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED):
+                return  # taken by another worker, or gone already
+            raise
+        self.nr_conns += 1
+        self.enqueue_req(_TimedConnection(self.cfg, client, addr, listener.getsockname()))

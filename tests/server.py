@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import subprocess
@@ -26,6 +27,24 @@ def free_port() -> int:
 def control_socket(port: int) -> str:
     """A control socket of the server's own, never the shared default in the home directory."""
     return str(Path(os.environ["KOODTX_TEST_TMP"]) / f"gunicorn-{port}.ctl")
+
+
+def listening_addresses(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of every listening TCP socket in the network namespace of `pid` (from
+    /proc, so it also sees into a private namespace)."""
+    found = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state != "0A":  # LISTEN
+                continue
+            address, port = local.split(":")
+            # /proc prints the address as 32-bit words in host (little-endian) byte order
+            raw = b"".join(
+                bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, len(address), 8)
+            )
+            found.add((str(ipaddress.ip_address(raw)), int(port, 16)))
+    return found
 
 
 def server_environment(**extra: str) -> dict[str, str]:

@@ -5,6 +5,9 @@ Under gunicorn (several worker processes) set `PROMETHEUS_MULTIPROC_DIR` to an e
 shared by all workers — and by Celery workers on the same host, for task outcomes; every process
 then writes its values there and /metrics adds them up. Without it, each app instance keeps
 its own registry (which also lets tests build many apps in one process).
+
+Only the loopback, `METRICS_ALLOWED_NETWORKS` and holders of `METRICS_TOKEN` may read /metrics
+(app/observability/metrics_access.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from flask import Flask, current_app
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_flask_exporter import PrometheusMetrics
 from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
+
+from app.observability.metrics_access import metrics_access
 
 
 @dataclass
@@ -51,7 +56,11 @@ _MULTIPROCESS_METRICS: SyncMetrics | None = None
 
 def init_metrics(app: Flask) -> None:
     global _MULTIPROCESS_METRICS
-    options = {"group_by": "endpoint", "defaults_prefix": "koodtx"}
+    options = {
+        "group_by": "endpoint",
+        "defaults_prefix": "koodtx",
+        "metrics_decorator": metrics_access(app.config),
+    }
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
         exporter = GunicornInternalPrometheusMetrics(app, **options)

@@ -3,6 +3,7 @@
 import pytest
 
 from app.extensions import limiter
+from app.protection import check_limit_storage
 from tests.factories import push_body, samples
 
 
@@ -136,3 +137,30 @@ def test_metrics_count_requests_and_pushed_samples(client, auth_headers):
     text = client.get("/metrics").get_data(as_text=True)
     assert "koodtx_http_request_duration_seconds_bucket" in text
     assert 'endpoint="sync.push_route"' in text
+
+
+def _limits(app_env: str, storage: str, enabled: bool = True) -> dict:
+    return {"APP_ENV": app_env, "RATELIMIT_ENABLED": enabled, "RATELIMIT_STORAGE_URI": storage}
+
+
+def test_production_refuses_several_workers_counting_limits_each_in_memory():
+    """Checked by gunicorn_config.py with the worker count (tests/ops/test_gunicorn.py runs it)."""
+    with pytest.raises(RuntimeError, match="Refusing to start in production.*RATELIMIT_STORAGE"):
+        check_limit_storage(_limits("production", "memory://"), workers=2)
+
+
+@pytest.mark.parametrize(
+    "config, workers",
+    [
+        (_limits("production", "memory://"), 1),  # one process counts every request
+        (_limits("production", "redis://127.0.0.1:6379/1"), 9),  # shared counters
+        (_limits("production", "memory://", enabled=False), 9),  # nothing to count
+    ],
+)
+def test_limit_storage_that_counts_every_request_once_passes(config, workers):
+    assert check_limit_storage(config, workers) is None
+
+
+def test_development_is_warned_that_several_workers_multiply_limits():
+    warning = check_limit_storage(_limits("development", "memory://"), workers=3)
+    assert "3 gunicorn workers" in warning and "up to 3 times" in warning
