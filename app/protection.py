@@ -78,7 +78,9 @@ def init_protection(app: Flask) -> None:
     limiter.init_app(app)
     origins = [o.strip() for o in app.config["CORS_ORIGINS"].split(",") if o.strip()]
     if origins:
-        CORS(app, origins=origins, expose_headers=["X-Request-ID", "Retry-After", "X-Omitted-Fields"])
+        CORS(
+            app, origins=origins, expose_headers=["X-Request-ID", "Retry-After", "X-Omitted-Fields"]
+        )
 
     @app.after_request
     def _security_headers(response):
