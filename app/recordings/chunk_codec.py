@@ -5,7 +5,8 @@ Numbers go to typed columns (chunk_layout.py says which), the rest of each sampl
 exact JSON; the payload is a Parquet file (chunk_parquet.py). Decoded `data` holds the same keys
 and values as was encoded — the same float64 bits, ints as ints — and only the order of the
 top-level keys may differ: typed fields first, in name order, then the others in the order
-given. Time ranges are half-open, start <= timestamp < end, either bound optional.
+given. Time ranges are half-open, start <= timestamp < end, either bound optional. Payloads
+may be any bytes-like object (psycopg2 gives a memoryview).
 """
 
 from __future__ import annotations
