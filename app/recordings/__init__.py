@@ -1,0 +1,1 @@
+"""The shared domain of recording sessions and their samples."""
