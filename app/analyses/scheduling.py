@@ -21,7 +21,7 @@ from app.analyses.recovery import resend_lost_tasks
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
 from app.models.base import utcnow
-from app.tasks import dispatch
+from app.worker import dispatch
 
 ANALYZE_SESSION = "app.tasks.data_processing.analyze_session"
 # Longer than ANALYSIS_DELAY_SECONDS: leave it to the hook. `ANALYSIS_SWEEP_GRACE_SECONDS` in the

@@ -8,14 +8,14 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_jwt_extended import get_jwt_identity, jwt_required
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from app.api.openapi import operation
-from app.api.schemas import ErrorOut
 from app.errors import UnsupportedMediaType
 from app.extensions import limiter
-from app.protection import configured, user_or_ip
 from app.sync.schemas import SessionIn
 from app.uploads import service
 from app.uploads.states import upload_json
+from app.web.openapi import operation
+from app.web.protection import configured, user_or_ip
+from app.web.schemas import ErrorOut
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
 
