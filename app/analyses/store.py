@@ -15,10 +15,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from app.clock import utcnow
 from app.database import begin_write_transaction, is_postgres
 from app.extensions import db
 from app.models import SessionAnalysis
-from app.models.base import utcnow
 
 PENDING, STARTED, SUCCESS, FAILURE = "pending", "started", "success", "failure"
 OPEN_STATES = (PENDING, STARTED)

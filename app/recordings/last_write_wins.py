@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession
-from app.sync.schemas import SessionIn
+from app.recordings.schemas import SessionIn
 
 _NULLABLE = {"end_time", "notes", "sample_rate", "enabled_sensors"}
 

@@ -17,8 +17,9 @@ from pydantic import (
 )
 
 from app.analyses.charts import DEFAULT_POINTS
+from app.clock import as_utc
 from app.recordings import cursors
-from app.sync.schemas import SENSOR_TYPE_PATTERN, SessionMetaOut, Timestamp, as_utc
+from app.recordings.schemas import SENSOR_TYPE_PATTERN, SampleOut, SessionMetaOut, Timestamp
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 MAX_TIMESTAMP_MS = 2**62  # far beyond any real clock, inside BIGINT
@@ -165,12 +166,6 @@ class CoverageOut(BaseModel):
     sensors: list[SensorCoverageOut]
     total_gaps: int
     total_missing_ms: int
-
-
-class SampleOut(BaseModel):
-    sensor_type: str
-    timestamp: int
-    data: dict[str, Any]
 
 
 class DataPageOut(BaseModel):

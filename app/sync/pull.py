@@ -19,15 +19,17 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, func, or_, select, text
 
+from app.clock import iso_utc, utcnow
 from app.database import begin_write_transaction, stream_rows
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime
 from app.recordings import tombstones
+from app.recordings.schemas import session_json
 from app.recordings.sensor_types import session_sensor_types
 from app.recordings.watermark import pull_watermark
 from app.sync.schemas import PullCursor, PullRequest
-from app.web.json_codec import dumps_bytes, iso_utc
+from app.web.json_codec import dumps_bytes
 
 SAMPLE_CHUNK = 5000
 
@@ -43,22 +45,6 @@ class PullPage:
     # issue #5: deletions since last_sync_time (see app/recordings/tombstones.py), on every page.
     deleted_session_ids: list[str]
     full_resync_required: bool
-
-
-def session_json(session: RecordingSession) -> dict:
-    return {
-        "session_id": session.session_id,
-        "start_time": session.start_time,
-        "end_time": session.end_time,
-        "is_active": session.is_active,
-        "enabled_sensors": session.enabled_sensors,
-        "sample_rate": session.sample_rate,
-        "data_count": session.data_count,
-        "notes": session.notes,
-        "is_uploaded": session.is_uploaded,
-        "created_at": session.created_at,
-        "updated_at": session.updated_at,
-    }
 
 
 def _changed_sessions(user_id: int, request: PullRequest) -> Select:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.errors import UnsupportedMediaType
 from app.extensions import limiter
-from app.sync.schemas import SessionIn
+from app.recordings.schemas import SessionIn
 from app.uploads import service
 from app.uploads.states import upload_json
 from app.web.openapi import operation

@@ -1,13 +1,10 @@
-"""An upload's life cycle (pending → running → success | failed) and its JSON shape."""
+"""An upload's JSON shape (its life cycle is in app/models/upload.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from app.models import Upload
-
-PENDING, RUNNING, SUCCESS, FAILED = "pending", "running", "success", "failed"
-OPEN_STATES = (PENDING, RUNNING)
 
 
 def upload_json(upload: Upload) -> dict[str, Any]:
