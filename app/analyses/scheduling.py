@@ -22,8 +22,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
 from app.worker import dispatch
+from app.worker.task_names import ANALYZE_SESSION
 
-ANALYZE_SESSION = "app.tasks.data_processing.analyze_session"
 # Longer than ANALYSIS_DELAY_SECONDS: leave it to the hook. `ANALYSIS_SWEEP_GRACE_SECONDS` in the
 # app config overrides it (system tests run the sweep every few seconds).
 SWEEP_GRACE = timedelta(minutes=5)
