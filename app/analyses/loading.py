@@ -29,7 +29,7 @@ import orjson
 import pandas as pd
 from sqlalchemy import func, select, text
 
-from app.analyses.compute.signals import RESERVED_COLUMNS
+from app.analyses.compute.frame import RESERVED_COLUMNS
 from app.database import is_postgres
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
