@@ -25,8 +25,8 @@ from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import UTCDateTime
 from app.recordings import tombstones
+from app.recordings.samples.sensor_types import session_sensor_types
 from app.recordings.schemas import session_json
-from app.recordings.sensor_types import session_sensor_types
 from app.recordings.watermark import pull_watermark
 from app.sync.schemas import PullCursor, PullRequest
 from app.web.json_codec import dumps_bytes

@@ -15,7 +15,7 @@ from app.database import is_postgres, stream_rows
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.recordings import cursors
-from app.recordings.sensor_types import session_sensor_types
+from app.recordings.samples.sensor_types import session_sensor_types
 
 STREAM_CHUNK = 5000
 
