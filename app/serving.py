@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 
 from gunicorn import util
 from gunicorn.workers.gthread import TConn
 from gunicorn.workers.gthread import ThreadWorker as _GunicornThreadWorker
 from gunicorn.workers.sync import SyncWorker as _GunicornSyncWorker
 
-CLIENT_TIMEOUT_SECONDS = float(os.environ.get("GUNICORN_CLIENT_TIMEOUT", "10"))
+from config import config_for
+
+CLIENT_TIMEOUT_SECONDS = config_for().GUNICORN_CLIENT_TIMEOUT
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:

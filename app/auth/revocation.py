@@ -41,7 +41,7 @@ _health: dict[str, dict] = {}
 
 
 def _state() -> dict:
-    url = current_app.config.get("REDIS_URL") or ""
+    url = current_app.config["REDIS_URL"] or ""
     return _health.setdefault(url, {"down_until": 0.0, "stale": False})
 
 
@@ -51,7 +51,7 @@ def _failed() -> None:
 
 def _redis() -> redis.Redis | None:
     """The Redis client, or None without Redis or while it recently failed in this process."""
-    url = current_app.config.get("REDIS_URL")
+    url = current_app.config["REDIS_URL"]
     if not url or time.monotonic() < _state()["down_until"]:
         return None
     clients = current_app.extensions.setdefault("koodtx_redis", {})
