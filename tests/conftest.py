@@ -148,7 +148,7 @@ def auth_headers(register):
     return register()[1]
 
 
-# --- Background work (issue #3): settings for worker/beat processes started by tests. ---
+# --- Background work: settings for worker/beat processes started by tests. ---
 
 
 @pytest.fixture(scope="session")

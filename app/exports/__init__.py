@@ -1,1 +1,1 @@
-"""Session exports as CSV, NDJSON or Parquet, over HTTP and from the CLI (issue #5)."""
+"""Session exports as CSV, NDJSON or Parquet, over HTTP and from the CLI."""

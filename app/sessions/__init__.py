@@ -1,1 +1,1 @@
-"""Browsing, editing, deleting and inspecting one user's recording sessions (issue #5)."""
+"""Browsing, editing, deleting and inspecting one user's recording sessions."""

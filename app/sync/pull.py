@@ -40,7 +40,7 @@ class PullPage:
     watermark: datetime
     next_cursor: str | None
     sync_log_id: int
-    # issue #5: deletions since last_sync_time (see app/sessions/tombstones.py), on every page.
+    # Deletions since last_sync_time, on every page (docs/sync.md#tombstones).
     deleted_session_ids: list[str]
     full_resync_required: bool
 

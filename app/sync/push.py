@@ -140,7 +140,8 @@ def push(
         "sync_log_id": log.id,
         "session_data_count": session.data_count,
     }
-    # issue #3: analyse a closed session once the push is committed (never fails the push).
+    # Analyse a closed session once the push is committed, never failing the push for it
+    # (docs/tasks.md#enqueue-after-commit).
     analyse = not session.is_active and stored.changed
     session_pk = session.id
     db.session.commit()

@@ -32,7 +32,7 @@ EARLIEST_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 FUTURE_TOLERANCE = timedelta(days=1)
 
 SensorType = Annotated[str, StringConstraints(pattern=SENSOR_TYPE_PATTERN, strict=True)]
-# PostgreSQL text cannot hold U+0000 (issue #6: a NUL in the notes was a 500).
+# PostgreSQL text cannot hold U+0000: refused here, a NUL in the notes would be a 500.
 NotesText = Annotated[str, StringConstraints(max_length=10_000, pattern=r"^[^\x00]*$", strict=True)]
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN, strict=True)]
 
@@ -214,7 +214,7 @@ def split_samples(
 def _unserialisable(indexed: list[tuple[int, SampleIn]]) -> dict[int, str]:
     """Samples whose data cannot be written: nested deeper than orjson serialises (254 levels;
     the parser accepts 1024) or holding U+0000, which PostgreSQL's jsonb rejects. Both were a
-    500 (issue #6). The common case costs one C-level dump of the batch's data."""
+    500. The common case costs one C-level dump of the batch's data."""
     try:
         blob = orjson.dumps([sample["data"] for _, sample in indexed])
         if b"\\u0000" not in blob:

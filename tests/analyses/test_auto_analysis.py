@@ -67,7 +67,7 @@ def test_requesting_an_analysis_when_the_broker_is_down_is_a_503(app, register, 
 def test_a_session_whose_analysis_request_got_a_503_is_caught_up_by_the_sweep(
     app, register, broker_down_client
 ):
-    """Regression (issue #6, found by tests/system/test_redis_outage.py): the failed request
+    """Regression (found by tests/system/test_redis_outage.py): the failed request
     used to leave `failure` rows that made the sweep treat the session as analysed."""
     user, headers, _ = register()
     push(broker_down_client, headers, "s", xyz("accelerometer", 5), end_time=END)

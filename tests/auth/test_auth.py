@@ -1,4 +1,4 @@
-"""Auth endpoints: SPEC §4 "Auth" and issue #2 item 4."""
+"""Auth endpoints: register, login, refresh, logout and revocation (docs/security.md#tokens)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Where revocations live: Redis when configured, the database always (issue #2 item 4);
+"""Where revocations live: Redis when configured, the database always;
 token families (a reused refresh token) alike."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Pull rules of SPEC §4: delta by watermark, filters, stable pages, streamed data."""
+"""Pull rules (docs/sync.md#pull): delta by watermark, filters, stable pages, streamed data."""
 
 import base64
 import json

@@ -1,4 +1,4 @@
-"""Push rules of SPEC §4: counts, last write wins, partial acceptance, session fields."""
+"""Push rules (docs/sync.md#push): counts, last write wins, partial acceptance, session fields."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""GET /api/sync/status (SPEC §4 "Status and health")."""
+"""GET /api/sync/status (docs/sync.md#status)."""
 
 from tests.factories import push_body, samples
 from tests.sync.helpers import pull, push
