@@ -23,9 +23,8 @@ from datetime import UTC, datetime
 import redis
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from app.database import begin_write_transaction
+from app.database import begin_write_transaction, dialect_insert
 from app.extensions import db
 from app.models import RevokedToken
 
@@ -68,11 +67,10 @@ def revoke(entries: Mapping[str, datetime]) -> set[str]:
     """
     if not entries:
         return set()
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     begin_write_transaction()
     newly = set(
         db.session.scalars(
-            dialect.insert(RevokedToken)
+            dialect_insert(RevokedToken)
             .values([{"jti": key, "expires_at": at} for key, at in entries.items()])
             .on_conflict_do_nothing(index_elements=["jti"])
             .returning(RevokedToken.jti)

@@ -6,9 +6,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
 
 from app.analyses.scheduling import enqueue_after_close
+from app.database import count_rows
 from app.errors import NotFound
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
@@ -74,7 +75,7 @@ def list_sessions(user_id: int, query: SessionListQuery) -> dict[str, Any]:
             )
         )
         sessions = sessions.where(has_type.exists())
-    total = db.session.scalar(select(func.count()).select_from(sessions.subquery()))
+    total = count_rows(sessions)
     if query.order == "asc":
         ordered = sessions.order_by(RecordingSession.start_time, RecordingSession.id)
     else:

@@ -10,8 +10,9 @@ from typing import Any
 from app.analyses.scheduling import enqueue_after_close
 from app.errors import PayloadTooLarge
 from app.extensions import db
-from app.models import RecordingSession, SyncLog
+from app.models import RecordingSession
 from app.models.base import utcnow
+from app.recordings.sync_log import push_log
 from app.sync.ingest import UpsertCounts, upsert_samples
 from app.sync.sample_fields import admit_samples
 from app.sync.sample_keys import KeyLimits
@@ -106,15 +107,12 @@ def push(
         errors.sort(key=lambda error: error["index"])
 
     duplicates = len(indexed) - counts.inserted - counts.updated - len(stored.refused)
-    log = SyncLog(
-        user_id=user_id,
-        recording_session_id=session.id,
-        sync_type="push",
-        status="partial" if errors else "success",
-        records_count=len(raw),
-        duplicates_count=duplicates,
-        errors_count=len(errors),
-        error_message=f"{len(errors)} invalid samples skipped" if errors else None,
+    log = push_log(
+        user_id,
+        session.id,
+        records=len(raw),
+        duplicates=duplicates,
+        errors=len(errors),
         details={
             "inserted": counts.inserted,
             "updated": counts.updated,

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.database import dialect_insert
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession
@@ -65,9 +65,8 @@ def _insert_session(user_id: int, incoming: SessionIn, stamp: datetime) -> bool:
         "updated_at": stamp,
         "last_synced_at": stamp,
     }
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(RecordingSession)
+        dialect_insert(RecordingSession)
         .values(values)
         .on_conflict_do_nothing(index_elements=["user_id", "session_id"])
         .returning(RecordingSession.id)
