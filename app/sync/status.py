@@ -7,21 +7,12 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.recordings.totals import session_totals
+from app.sync.schemas import SyncLogOut
 
 
 def sync_log_json(log: SyncLog) -> dict:
-    return {
-        "id": log.id,
-        "sync_type": log.sync_type,
-        "status": log.status,
-        "records_count": log.records_count,
-        "duplicates_count": log.duplicates_count,
-        "errors_count": log.errors_count,
-        "error_message": log.error_message,
-        "details": log.details,
-        "started_at": log.started_at,
-        "completed_at": log.completed_at,
-    }
+    """A sync log as the status endpoint shows it: the fields `SyncLogOut` documents."""
+    return SyncLogOut.model_validate(log, from_attributes=True).model_dump()
 
 
 def summary(user_id: int) -> dict:

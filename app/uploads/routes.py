@@ -2,48 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_jwt_extended import get_jwt_identity, jwt_required
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.api.openapi import operation
 from app.api.schemas import ErrorOut
 from app.errors import UnsupportedMediaType
 from app.extensions import limiter
 from app.protection import configured, user_or_ip
-from app.sync.schemas import SessionIn
 from app.uploads import service
+from app.uploads.schemas import UploadAcceptedOut, UploadForm, UploadOut
 from app.uploads.states import upload_json
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
-
-
-class UploadForm(BaseModel):
-    """The parts of an upload (for the document: the service reads the file as a stream and
-    validates the session part with SessionIn)."""
-
-    file: Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})]
-    session: SessionIn = Field(description="The push's `session` object, as JSON")
-    format: Literal["ndjson", "csv"] = Field(
-        default=None, description="Default: by the file name, else by the first line"
-    )
-
-
-class UploadAcceptedOut(BaseModel):
-    upload_id: int
-    task_id: str | None
-    state: str
-    status_url: str
-
-
-class UploadOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: int
-    task_id: str | None
-    state: str
 
 
 FILE_MEDIA_TYPES = ("application/x-ndjson", "text/csv", "application/gzip")

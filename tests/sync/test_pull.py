@@ -159,8 +159,8 @@ def test_invalid_pull_parameters_are_400(client, auth_headers, body):
 
 
 def test_other_users_sessions_are_invisible(client, register):
-    _, alice, _ = register("alice")
-    _, bob, _ = register("bob")
+    alice = register("alice").headers
+    bob = register("bob").headers
     push(client, alice, push_body("secret", data=samples(2)))
     assert pull(client, bob)["sessions"] == []
     assert pull(client, bob, session_ids=["secret"])["total"] == 0

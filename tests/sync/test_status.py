@@ -23,7 +23,7 @@ def test_status_counts_sessions_records_and_recent_syncs(client, auth_headers, r
         client, auth_headers, push_body("closed", data=samples(7), end_time="2025-11-13T01:00:00Z")
     )
     pull(client, auth_headers)
-    _, other, _ = register()
+    other = register().headers
     push(client, other, push_body("theirs", data=samples(100)))
 
     body = client.get("/api/sync/status", headers=auth_headers).json
