@@ -8,7 +8,7 @@ import os
 from flask import Config as FlaskConfig
 
 import config as app_config  # loads .env first, so GUNICORN_* may be set there too
-from app.protection import check_limit_storage, limits_counted_per_process
+from app.web.protection import check_limit_storage, limits_counted_per_process
 
 
 def _env(name: str, default):
@@ -29,8 +29,8 @@ bind = _env("BIND", "127.0.0.1:5000")
 _PER_PROCESS_LIMITS = limits_counted_per_process(_app_settings())
 workers = _env("WORKERS", 1 if _PER_PROCESS_LIMITS else multiprocessing.cpu_count() * 2 + 1)
 threads = _env("THREADS", 4 if _PER_PROCESS_LIMITS else 1)
-# JSON error pages and a client read timeout (app/serving.py; GUNICORN_CLIENT_TIMEOUT).
-worker_class = "app.serving.SyncWorker" if threads == 1 else "app.serving.ThreadWorker"
+# JSON error pages and a client read timeout (app/web/serving.py; GUNICORN_CLIENT_TIMEOUT).
+worker_class = "app.web.serving.SyncWorker" if threads == 1 else "app.web.serving.ThreadWorker"
 timeout = _env("TIMEOUT", 120)  # a 50,000-sample push or a large streamed pull may take a while
 graceful_timeout = _env("GRACEFUL_TIMEOUT", 30)
 keepalive = _env("KEEPALIVE", 5)
@@ -74,7 +74,7 @@ def child_exit(server, worker):
 
 def _check_limit_storage(server, workers: int) -> None:
     """Warn that `workers` processes would each count the rate limits on their own, or raise
-    RuntimeError in production (app.protection.check_limit_storage)."""
+    RuntimeError in production (app.web.protection.check_limit_storage)."""
     flask_app = server.app.wsgi()  # preloaded already: the app's own, final configuration
     warning = check_limit_storage(flask_app.config, workers)
     if warning:

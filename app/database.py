@@ -64,7 +64,7 @@ def begin_write_transaction() -> Connection:
     """End any open (read) transaction and start one that intends to write.
 
     On SQLite this takes the database's write lock immediately, so stamps taken inside the
-    transaction are ordered like the commits (see app/sync/watermark.py).
+    transaction are ordered like the commits (see app/recordings/watermark.py).
     """
     db.session.rollback()
     return db.session.connection(execution_options={_IMMEDIATE: True})

@@ -1,4 +1,4 @@
-"""Domain errors. Each maps to one HTTP status in app/error_handlers.py.
+"""Domain errors. Each maps to one HTTP status in app/web/error_handlers.py.
 
 ApiError                      400  (base: message + optional details)
 ├── ValidationFailed          400  input does not satisfy the contract

@@ -15,6 +15,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
 
-# Limits come from configuration per route (app/protection.py); storage from
+# Limits come from configuration per route (app/web/protection.py); storage from
 # RATELIMIT_STORAGE_URI (Redis in production, in-process memory on the embedded default).
 limiter = Limiter(key_func=get_remote_address)

@@ -14,11 +14,11 @@ from typing import Any
 import pandas as pd
 
 from app.analyses import loading, store
+from app.analyses.charts import warm_session_charts
+from app.analyses.compute import signals
 from app.analyses.events import analysis_started
-from app.analysis import signals
 from app.extensions import db
 from app.models.base import utcnow
-from app.sessions.series import warm_session_charts
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 A session's samples become the long frame app/analysis expects (`sensor_type`, `timestamp`,
 one float column per numeric data field). The candidate fields are the session's registered
-keys (app/sync/sample_fields.py: at most MAX_SESSION_SENSOR_KEYS, the earliest arrivals, so
+keys (app/recordings/samples/fields.py: at most MAX_SESSION_SENSOR_KEYS, the earliest arrivals, so
 the frame stays bounded even for data stored before the caps); which of them are numeric is
 found from the first and last `KEY_SAMPLE` samples of each sensor type (cheap index scans; the
 registry keeps names, not value kinds). Then ONE query reads every sample with those fields
@@ -12,9 +12,9 @@ extracted by the database:
   `pd.read_csv` (the fastest way from psycopg2 to numpy);
 - SQLite: the same SELECT with `json_extract`, rows read in one `fetchall`.
 
-Samples carry a sensor type id (app/sync/sensor_types.py); the ids become names in pandas, as a
-categorical column, so the big query needs no join. Only top-level numeric fields are read
-(what the phone sends); a value that is not a number in some row becomes NaN there.
+Samples carry a sensor type id (app/recordings/sensor_types.py); the ids become names in
+pandas, as a categorical column, so the big query needs no join. Only top-level numeric fields
+are read (what the phone sends); a value that is not a number in some row becomes NaN there.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ import orjson
 import pandas as pd
 from sqlalchemy import func, select, text
 
-from app.analysis.signals import RESERVED_COLUMNS
+from app.analyses.compute.signals import RESERVED_COLUMNS
 from app.database import is_postgres
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
-from app.sync.sample_fields import session_fields
-from app.sync.sensor_types import session_sensor_types
+from app.recordings.samples.fields import session_fields
+from app.recordings.sensor_types import session_sensor_types
 
 KEY_SAMPLE = 50
 log = logging.getLogger(__name__)

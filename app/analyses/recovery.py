@@ -17,7 +17,7 @@ from app.analyses.jobs import ANALYSIS, ANOMALIES, DEFAULT_SENSITIVITY, KINDS, M
 from app.extensions import db
 from app.models import SessionAnalysis
 from app.models.base import utcnow
-from app.tasks import dispatch
+from app.worker import dispatch
 
 LOST_AFTER = timedelta(hours=1)  # far above the time limit plus the longest countdown
 GIVE_UP_AFTER = timedelta(days=1)

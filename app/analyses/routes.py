@@ -14,12 +14,12 @@ from app.analyses.schemas import (
     StatsQuery,
     TaskOut,
 )
-from app.api.json_body import read_json_body
-from app.api.openapi import operation
-from app.api.schemas import ErrorOut
-from app.api.validation import parse_model
 from app.extensions import limiter
-from app.protection import configured, user_or_ip
+from app.validation import parse_model
+from app.web.openapi import operation
+from app.web.protection import configured, user_or_ip
+from app.web.request_body import read_json_body
+from app.web.schemas import ErrorOut
 
 bp = Blueprint("analyses", __name__, url_prefix="/api")
 

@@ -21,7 +21,7 @@ from app.analyses.recovery import resend_lost_tasks
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
 from app.models.base import utcnow
-from app.tasks import dispatch
+from app.worker import dispatch
 
 ANALYZE_SESSION = "app.tasks.data_processing.analyze_session"
 SWEEP_WINDOW = timedelta(days=7)  # older sessions are left alone (their data may be purged)

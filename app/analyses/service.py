@@ -17,7 +17,7 @@ from app.database import begin_write_transaction
 from app.errors import NotFound, ServiceUnavailable
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
-from app.tasks import dispatch
+from app.worker import dispatch
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from app.analyses import loading
+from app.analyses.compute import signals
 from app.analyses.schemas import YEARS
-from app.analysis import signals
-from app.api.json_provider import iso_utc
 from app.errors import ValidationFailed
 from app.models.base import utcnow
+from app.web.json_codec import iso_utc
 
 DEFAULT_PERIOD = timedelta(days=30)
 

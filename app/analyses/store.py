@@ -21,7 +21,7 @@ from app.models.base import utcnow
 
 PENDING, STARTED, SUCCESS, FAILURE = "pending", "started", "success", "failure"
 OPEN_STATES = (PENDING, STARTED)
-# Failures worth a retry: the rows stay "started" and the task is retried (app/tasks/policy.py).
+# Failures worth a retry: the rows stay "started" and the task is retried (app/worker/policy.py).
 TRANSIENT_ERRORS = (OperationalError,)
 
 

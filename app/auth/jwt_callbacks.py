@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_jwt_extended import JWTManager
 
 from app.auth import tokens
-from app.error_handlers import error_response
 from app.extensions import db
 from app.models import User
+from app.web.error_handlers import error_response
 
 
 def register_jwt_callbacks(jwt: JWTManager) -> None:

@@ -35,10 +35,10 @@ from datetime import timedelta
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 
-from app.api.json_body import read_json_body
 from app.extensions import limiter
 from app.models import User
-from app.protection import configured
+from app.web.protection import configured
+from app.web.request_body import read_json_body
 
 log = logging.getLogger(__name__)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
-from app.api.json_body import read_json_body
-from app.api.openapi import operation
-from app.api.schemas import ErrorOut
-from app.api.validation import parse_model
 from app.auth import service, tokens
 from app.auth.limits import registration_limits, remember_sign_in, sign_in_limits
 from app.auth.schemas import AuthOut, LoginIn, MeOut, MessageOut, RegisterIn, TokensOut
 from app.extensions import limiter
-from app.protection import configured
+from app.validation import parse_model
+from app.web.openapi import operation
+from app.web.protection import configured
+from app.web.request_body import read_json_body
+from app.web.schemas import ErrorOut
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 

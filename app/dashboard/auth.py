@@ -16,12 +16,12 @@ from flask_jwt_extended import (
 from flask_jwt_extended.exceptions import CSRFError, JWTExtendedException
 from jwt import PyJWTError
 
-from app.api.validation import parse_model
 from app.auth import service, tokens
 from app.auth.limits import remember_sign_in, sign_in_limits
 from app.auth.schemas import LoginIn
 from app.dashboard import bp
 from app.errors import ApiError
+from app.validation import parse_model
 
 LOGIN_CSRF_COOKIE = "koodtx_login_csrf"
 

@@ -13,15 +13,15 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from app.analyses import service as analyses
+from app.analyses.charts import DEFAULT_POINTS, GPS_SENSOR
 from app.analyses.statistics import parse_period, user_statistics
 from app.dashboard import bp, queries
 from app.dashboard.auth import signed_in
 from app.errors import ApiError, ServiceUnavailable, ValidationFailed
 from app.extensions import db, limiter
-from app.protection import configured, user_or_ip
 from app.sessions import service as sessions_service
 from app.sessions.schemas import SessionListQuery
-from app.sessions.series import DEFAULT_POINTS, GPS_SENSOR
+from app.web.protection import configured, user_or_ip
 
 SYNC_LOG_PAGE = 50
 LIST_FILTERS = ("start_date", "end_date", "sensor_type", "active", "q", "order", "page")

@@ -12,7 +12,7 @@ from app.models.base import Base, JSONDocument, UTCDateTime, utcnow
 
 
 class ChartSeries(Base):
-    """A whole-session series as GET /api/sessions/<id>/series returns it (app/sessions/series.py).
+    """A whole-session series as GET /api/sessions/<id>/series returns it (app/analyses/charts.py).
 
     Reducing a million samples takes the database about a second; this keeps the result.
     `version` names the state it was computed from (sample count, first and last timestamp,

@@ -46,7 +46,7 @@ class RecordingSession(Base):
     is_uploaded: Mapped[bool] = mapped_column(Boolean, default=False)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The change stamp that delta pulls filter on; see app/sync/watermark.py.
+    # The change stamp that delta pulls filter on; see app/recordings/watermark.py.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -65,7 +65,7 @@ class SensorType(Base):
 
 
 class SensorData(Base):
-    """One sample. Written only by the set-based upsert in app/sync/ingest.py.
+    """One sample. Written only by the set-based upsert in app/recordings/samples/writing.py.
 
     Columns are ordered fixed-width first so PostgreSQL packs the row without padding; the
     table carries no index beyond the primary key and the dedup key.

@@ -9,7 +9,8 @@ from app.models.base import Base
 
 
 class SampleField(Base):
-    """One key of sample `data` seen in a session for a sensor type (app/sync/sample_fields.py).
+    """One key of sample `data` seen in a session for a sensor type
+    (app/recordings/samples/fields.py).
 
     Written by the ingest path under the session lock, so the cap on distinct keys is checked
     without reading the session's samples, and readers (exports, charts, analyses) take their

@@ -13,8 +13,8 @@ from app.models.base import Base, UTCDateTime
 class SessionTombstone(Base):
     """A session the user deleted; `deleted_at` is the delete's change stamp.
 
-    Pull delivers tombstones stamped at or after `last_sync_time` (app/sync/watermark.py
-    rules); they are purged after `TOMBSTONE_RETENTION_DAYS` (app/sessions/tombstones.py).
+    Pull delivers tombstones stamped at or after `last_sync_time` (app/recordings/watermark.py
+    rules); they are purged after `TOMBSTONE_RETENTION_DAYS` (app/recordings/tombstones.py).
     """
 
     __tablename__ = "session_tombstones"

@@ -17,8 +17,8 @@ from functools import wraps
 
 from flask import request
 
-from app.error_handlers import error_response
 from app.secret_keys import secret_problems
+from app.web.error_handlers import error_response
 
 _PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

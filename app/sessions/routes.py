@@ -5,16 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
-from app.api.json_body import read_json_body
-from app.api.json_provider import dumps_bytes
-from app.api.openapi import operation
-from app.api.schemas import ErrorOut
-from app.api.validation import parse_model
+from app.analyses import charts
 from app.errors import NotFound
 from app.extensions import limiter
-from app.protection import configured, user_or_ip
-from app.sessions import coverage, series, service
-from app.sessions.samples import SampleRange, decode_cursor, page_of_samples
+from app.recordings.samples.reading import SampleRange, decode_cursor, page_of_samples
+from app.sessions import coverage, service
 from app.sessions.schemas import (
     CoverageOut,
     DataPageOut,
@@ -30,6 +25,12 @@ from app.sessions.schemas import (
     TrackOut,
     TrackQuery,
 )
+from app.validation import parse_model
+from app.web.json_codec import dumps_bytes
+from app.web.openapi import operation
+from app.web.protection import configured, user_or_ip
+from app.web.request_body import read_json_body
+from app.web.schemas import ErrorOut
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/sessions")
 NOT_FOUND = {404: ErrorOut}
@@ -151,7 +152,7 @@ def session_data(session_id: str):
 def session_series(session_id: str):
     query = _query(SeriesQuery)
     session = service.owned_session(_user_id(), session_id)
-    body = series.sensor_series(session, query.sensor_type, query.points, query.start, query.end)
+    body = charts.sensor_series(session, query.sensor_type, query.points, query.start, query.end)
     if body is None:
         raise NotFound(f"Session {session_id!r} has no {query.sensor_type!r} samples")
     return jsonify({"session_id": session.session_id, "sensor_type": query.sensor_type} | body)
@@ -170,4 +171,4 @@ def session_series(session_id: str):
 def session_track(session_id: str):
     query = _query(TrackQuery)
     session = service.owned_session(_user_id(), session_id)
-    return jsonify({"session_id": session.session_id} | series.gps_track(session.id, query.points))
+    return jsonify({"session_id": session.session_id} | charts.gps_track(session.id, query.points))

@@ -16,8 +16,8 @@ from pydantic import (
     field_validator,
 )
 
-from app.api import cursors
-from app.sessions.series import DEFAULT_POINTS
+from app.analyses.charts import DEFAULT_POINTS
+from app.recordings import cursors
 from app.sync.schemas import SENSOR_TYPE_PATTERN, SessionMetaOut, Timestamp, as_utc
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")

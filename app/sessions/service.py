@@ -13,12 +13,12 @@ from app.database import count_rows
 from app.errors import NotFound
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
-from app.sessions import tombstones
+from app.recordings import tombstones
+from app.recordings.last_write_wins import apply_changes, lock_session
+from app.recordings.watermark import begin_stamped_write
 from app.sessions.schemas import SessionListQuery, SessionPatch
 from app.sync.pull import session_json
 from app.sync.schemas import SESSION_ID_PATTERN
-from app.sync.sessions import apply_changes, lock_session
-from app.sync.watermark import begin_stamped_write
 
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 

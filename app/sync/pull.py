@@ -19,15 +19,15 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, or_, select, text
 
-from app.api.json_provider import dumps_bytes, iso_utc
 from app.database import begin_write_transaction, count_rows, stream_rows
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import UTCDateTime, utcnow
-from app.sessions import tombstones
+from app.recordings import tombstones
+from app.recordings.sensor_types import session_sensor_types
+from app.recordings.watermark import pull_watermark
 from app.sync.schemas import PullCursor, PullRequest
-from app.sync.sensor_types import session_sensor_types
-from app.sync.watermark import pull_watermark
+from app.web.json_codec import dumps_bytes, iso_utc
 
 SAMPLE_CHUNK = 5000
 

@@ -12,14 +12,14 @@ from app.errors import PayloadTooLarge
 from app.extensions import db
 from app.models import RecordingSession
 from app.models.base import utcnow
+from app.recordings.last_write_wins import apply_changes, lock_or_create_session
+from app.recordings.sample_keys import KeyLimits
+from app.recordings.samples.fields import admit_samples
+from app.recordings.samples.writing import UpsertCounts, upsert_samples
+from app.recordings.sensor_types import ensure_sensor_types
 from app.recordings.sync_log import push_log
-from app.sync.ingest import UpsertCounts, upsert_samples
-from app.sync.sample_fields import admit_samples
-from app.sync.sample_keys import KeyLimits
+from app.recordings.watermark import begin_stamped_write
 from app.sync.schemas import PushRequest, SessionIn, split_samples
-from app.sync.sensor_types import ensure_sensor_types
-from app.sync.sessions import apply_changes, lock_or_create_session
-from app.sync.watermark import begin_stamped_write
 
 
 @dataclass(frozen=True)

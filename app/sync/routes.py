@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
-from app.api.json_body import read_json_body
-from app.api.openapi import operation
-from app.api.schemas import ErrorOut
-from app.api.validation import parse_model
 from app.extensions import limiter
 from app.observability.metrics import record_pull, record_push
-from app.protection import configured, user_or_ip
 from app.sync import status as sync_status
 from app.sync.pull import plan_pull, stream_pull
 from app.sync.push import PushLimits, push
 from app.sync.schemas import PullOut, PullRequest, PushOut, PushRequest, StatusOut
+from app.validation import parse_model
+from app.web.openapi import operation
+from app.web.protection import configured, user_or_ip
+from app.web.request_body import read_json_body
+from app.web.schemas import ErrorOut
 
 PUSH_EXAMPLE = {
     "session": {

@@ -22,9 +22,9 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
-from app.api import cursors
-from app.api.validation import JsonInt, describe_errors
-from app.sync.sample_keys import KeyLimits, key_problems
+from app.recordings import cursors
+from app.recordings.sample_keys import KeyLimits, key_problems
+from app.validation import JsonInt, describe_errors
 
 SENSOR_TYPE_PATTERN = r"^[a-z0-9_]{1,50}$"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"

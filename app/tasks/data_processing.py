@@ -12,7 +12,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.analyses import jobs, scheduling, statistics
-from app.tasks.policy import DB_RETRY
+from app.worker.policy import DB_RETRY
 
 _PREFIX = "app.tasks.data_processing"
 

@@ -4,7 +4,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.auth import revocation
-from app.sessions.tombstones import purge_tombstones
+from app.recordings.tombstones import purge_tombstones
 
 
 @shared_task(name="app.tasks.maintenance.purge_expired_revocations")

@@ -13,10 +13,10 @@ from app.analyses.scheduling import enqueue_after_close
 from app.extensions import db
 from app.models import RecordingSession, Upload
 from app.models.base import utcnow
-from app.tasks import dispatch
-from app.tasks.policy import DB_RETRY
 from app.uploads.importer import ImportSettings, run_import
 from app.uploads.states import OPEN_STATES
+from app.worker import dispatch
+from app.worker.policy import DB_RETRY
 
 IMPORT_UPLOAD = "app.tasks.uploads.import_upload"
 STALLED_AFTER = timedelta(minutes=15)  # a running import commits a chunk every few seconds

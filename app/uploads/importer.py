@@ -2,7 +2,7 @@
 
 Each chunk is treated exactly like a push of those samples: the same validation
 (`split_samples`), in-batch dedup (`dedupe_last_wins`), set-based upsert (`upsert_samples`),
-session creation and last-write-wins (app/sync/sessions.py), under a change stamp from
+session creation and last-write-wins (app/recordings/last_write_wins.py), under a change stamp from
 `begin_stamped_write()` so delta pulls see it. The chunk's counts and the new
 `lines_processed` commit in the same transaction as its samples: that is the checkpoint a
 redelivered or continued import resumes from, so nothing is ever counted twice. Two runners
@@ -27,11 +27,11 @@ from app.errors import ApiError
 from app.extensions import db
 from app.models import Upload
 from app.models.base import utcnow
+from app.recordings.sample_keys import KeyLimits
 from app.recordings.sync_log import push_log
+from app.recordings.watermark import begin_stamped_write
 from app.sync.push import dedupe_last_wins, store_batch
-from app.sync.sample_keys import KeyLimits
 from app.sync.schemas import SessionIn, split_samples
-from app.sync.watermark import begin_stamped_write
 from app.uploads import decoding, readers
 from app.uploads.settings import ImportSettings
 from app.uploads.states import FAILED, RUNNING, SUCCESS

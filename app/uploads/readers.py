@@ -18,9 +18,9 @@ from typing import Any
 
 import orjson
 
-from app.api import lenient_json
 from app.errors import ValidationFailed
 from app.uploads import decoding
+from app.web import lenient_json
 
 NDJSON, CSV = "ndjson", "csv"
 FORMATS = (NDJSON, CSV)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
-from app.api.openapi import operation
-from app.api.schemas import ErrorOut
 from app.errors import UnsupportedMediaType
 from app.extensions import limiter
-from app.protection import configured, user_or_ip
 from app.uploads import service
 from app.uploads.schemas import UploadAcceptedOut, UploadForm, UploadOut
 from app.uploads.states import upload_json
+from app.web.openapi import operation
+from app.web.protection import configured, user_or_ip
+from app.web.schemas import ErrorOut
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
 

@@ -11,16 +11,16 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from app.api.validation import parse_model
 from app.database import begin_write_transaction
 from app.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession, Upload
 from app.models.base import utcnow
 from app.sync.schemas import SessionIn
-from app.tasks import dispatch
 from app.uploads import decoding, quota, readers
 from app.uploads.states import PENDING
+from app.validation import parse_model
+from app.worker import dispatch
 
 log = logging.getLogger(__name__)
 

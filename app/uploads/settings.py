@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.sync.sample_keys import KeyLimits
+from app.recordings.sample_keys import KeyLimits
 from app.uploads import decoding
 
 MAX_LINE_BYTES = 1024 * 1024

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from app.sessions.demo import demo_sessions, seed_demo
+from app.cli.demo import demo_sessions, seed_demo
 from tests.browser.conftest import ARTIFACTS
 from tests.server import gunicorn
 from tests.tasks.processes import CeleryProcess, worker_args

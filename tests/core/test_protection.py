@@ -3,7 +3,7 @@
 import pytest
 
 from app.extensions import limiter
-from app.protection import check_limit_storage
+from app.web.protection import check_limit_storage
 from tests.factories import push_body, samples
 
 

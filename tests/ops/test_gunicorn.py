@@ -62,7 +62,7 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path):
 
 @pytest.mark.parametrize("threads", [1, 4])
 def test_errors_gunicorn_answers_itself_are_json_and_stalled_clients_are_dropped(tmp_path, threads):
-    """app/serving.py: gunicorn's own 4xx pages were HTML, and a client that stopped sending
+    """app/web/serving.py: gunicorn's own 4xx pages were HTML, and a client that stopped sending
     held a sync worker until gunicorn killed it (`timeout`, 120 s) -- or, with threads, held a
     thread for good: twice as many stalled clients as threads used to block the server."""
     import select
@@ -125,7 +125,7 @@ def test_a_bare_gunicorn_listens_on_the_loopback_of_one_process_without_redis(tm
     )
     assert settings["bind"] == "['127.0.0.1:5000']"
     assert (settings["workers"], settings["threads"]) == ("1", "4")
-    assert settings["worker_class"] == "app.serving.ThreadWorker"
+    assert settings["worker_class"] == "app.web.serving.ThreadWorker"
 
 
 STRONG_KEYS = {"SECRET_KEY": secrets.token_urlsafe(48), "JWT_SECRET_KEY": secrets.token_urlsafe(48)}

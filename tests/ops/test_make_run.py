@@ -132,7 +132,7 @@ def test_make_run_counts_rate_limits_once_and_shares_generated_keys(tmp_path):
     assert sorted(statuses) == [400] * 5 + [429] * 15, statuses
     output = log.read_text()
     assert output.count("Booting worker") == 1, output
-    assert "Using worker: app.serving.ThreadWorker" in output
+    assert "Using worker: app.web.serving.ThreadWorker" in output
     assert "ready." in output and "beat: Starting" in output, output
     keys = tmp_path / "secret_keys.json"
     assert stat.S_IMODE(keys.stat().st_mode) == 0o600

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import SensorData, SessionTombstone
 from app.models.base import utcnow
-from app.sessions.tombstones import purge_tombstones
+from app.recordings.tombstones import purge_tombstones
 from tests.factories import push_body, samples
 from tests.sync.helpers import pull, push
 

@@ -7,10 +7,10 @@ import math
 import numpy as np
 from sqlalchemy import select
 
-from app.analysis.geo import path_distance_m
+from app.analyses.charts import DEFAULT_POINTS, warm_session_charts
+from app.analyses.compute.geo import path_distance_m
 from app.extensions import db
 from app.models import ChartSeries, RecordingSession
-from app.sessions.series import DEFAULT_POINTS, warm_session_charts
 from tests.factories import BASE_TS, push_body
 from tests.sync.helpers import push
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from app.analyses import loading
-from app.analysis import signals
+from app.analyses.compute import signals
 from tests.factories import BASE_TS, push_body, samples
 from tests.legacy import stored_before_the_caps
 from tests.sync.helpers import push

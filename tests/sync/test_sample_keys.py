@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.sync.sample_keys import KeyLimits
+from app.recordings.sample_keys import KeyLimits
 from tests.factories import BASE_TS, push_body
 from tests.sync.helpers import push, stored_samples
 

@@ -30,7 +30,7 @@ JWT_SECRET = "system-test-jwt-secret-key-with-more-than-32-chars"
 GENEROUS = "100000 per minute"
 # Beat runs the analysis sweep every few seconds instead of every 10 minutes.
 SWEEP_EVERY_SECONDS = 2.0
-CLIENT_TIMEOUT_SECONDS = 3  # app/serving.py: stalled client sockets are dropped after this
+CLIENT_TIMEOUT_SECONDS = 3  # app/web/serving.py: stalled client sockets are dropped after this
 
 
 class SystemStack:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.analyses import loading, store
-from app.analysis import signals
-from app.analysis.geo import haversine_m
+from app.analyses.compute import signals
+from app.analyses.compute.geo import haversine_m
 from app.extensions import db
 from app.models import SessionAnalysis
 from app.tasks.data_processing import (

@@ -8,8 +8,8 @@ import pytest
 from celery.schedules import crontab
 from sqlalchemy.exc import OperationalError
 
-from app.celery_setup import celery_settings
-from app.tasks.schedule import BEAT_SCHEDULE
+from app.worker.celery_setup import celery_settings
+from app.worker.schedule import BEAT_SCHEDULE
 
 BASE = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",

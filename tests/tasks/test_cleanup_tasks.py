@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.housekeeping import retention
 from app.models import RecordingSession, SensorData, SyncLog, Upload
-from app.tasks import cleanup_data
 from app.tasks.file_cleanup import (
     cleanup_failed_sessions,
     cleanup_old_sensor_data,
@@ -80,7 +80,7 @@ def test_old_sensor_data_of_uploaded_closed_sessions_is_deleted_in_batches(
         ]
     }
     before = {pk: _session(app, pk) for pk in pks.values()}
-    monkeypatch.setattr(cleanup_data, "BATCH", 7)
+    monkeypatch.setattr(retention, "BATCH", 7)
 
     summary = cleanup_old_sensor_data(30)
 
@@ -120,7 +120,7 @@ def test_old_sync_logs_are_deleted_and_recent_ones_kept(app, client, register, m
             .values(started_at=datetime.now(UTC) - timedelta(days=91))
         )
         db.session.commit()
-    monkeypatch.setattr(cleanup_data, "BATCH", 2)
+    monkeypatch.setattr(retention, "BATCH", 2)
 
     summary = cleanup_old_sync_logs(90)
 

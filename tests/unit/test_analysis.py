@@ -1,4 +1,4 @@
-"""Known-answer tests for app.analysis (pure pandas/numpy, no database)."""
+"""Known-answer tests for app.analyses.compute (pure pandas/numpy, no database)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.analysis.geo import EARTH_RADIUS_M, haversine_m, path_distance_m
-from app.analysis.signals import (
+from app.analyses.compute.geo import EARTH_RADIUS_M, haversine_m, path_distance_m
+from app.analyses.compute.signals import (
     analyze_sensor_data,
     detect_anomalies,
     frame_from_records,

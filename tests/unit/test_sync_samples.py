@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 # App modules (they move in the restructure; only this block names them).
-from app.sync.sample_keys import KeyLimits
+from app.recordings.sample_keys import KeyLimits
 from app.sync.schemas import EARLIEST_TIMESTAMP_MS, split_samples
 
 NOW = datetime(2025, 11, 13, 12, 0, tzinfo=UTC)

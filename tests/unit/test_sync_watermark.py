@@ -19,9 +19,9 @@ from sqlalchemy import text, update
 # App modules (they move in the restructure; only this block names them).
 from app.extensions import db
 from app.models import RecordingSession
+from app.recordings.watermark import begin_stamped_write, pull_watermark
 from app.sync.pull import plan_pull, stream_pull
 from app.sync.schemas import PullRequest
-from app.sync.watermark import begin_stamped_write, pull_watermark
 from tests.factories import BASE_TS, push_body, samples
 from tests.unit.sync_support import push_direct, session_row
 

@@ -12,9 +12,9 @@ from kombu import Connection
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.api.openapi import operation
 from app.extensions import db
 from app.models.base import utcnow
+from app.web.openapi import operation
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)

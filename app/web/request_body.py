@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 from flask import current_app, g, has_app_context, request
 
-from app.api import lenient_json
 from app.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.web import lenient_json
 
 _CHUNK = 64 * 1024
 

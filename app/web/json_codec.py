@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from flask.json.provider import JSONProvider
 
-from app.api.json_body import parse_json
+from app.web.request_body import parse_json
 
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
 

@@ -2,9 +2,10 @@
 caps it, the readers take their columns from it.
 
 Ingest (`admit_samples`) runs under the session lock every writer holds
-(app/sync/sessions.py), so the keys it reads are exactly the stored ones and two pushes to one
-session cannot both take the last free places. It costs one small query per batch, plus an
-insert when a batch brings keys not seen before; it never reads the session's samples.
+(app/recordings/last_write_wins.py), so the keys it reads are exactly the stored ones and two
+pushes to one session cannot both take the last free places. It costs one small query per
+batch, plus an insert when a batch brings keys not seen before; it never reads the session's
+samples.
 
 Which samples a full (session, sensor type) keeps: samples are considered in the batch's order
 after de-duplication — per sensor type, by timestamp — so the outcome does not depend on how

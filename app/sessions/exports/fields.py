@@ -1,7 +1,7 @@
 """The data fields of a session's samples: the columns of a wide export.
 
-The columns are the session's registered keys (app/sync/sample_fields.py): every top-level key
-its samples brought, also one seen only in the middle of a recording, and at most
+The columns are the session's registered keys (app/recordings/samples/fields.py): every
+top-level key its samples brought, also one seen only in the middle of a recording, and at most
 MAX_SESSION_SENSOR_KEYS of them (the ones registered first) when a session holds more — only
 possible for data stored before the caps, or across several sensor types. CSV takes them as
 they are. Parquet needs each column's type, so for it one pass over the session's samples,
@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from app.database import is_postgres
 from app.extensions import db
-from app.sync.sample_fields import session_fields
+from app.recordings.samples.fields import session_fields
 
 # The chosen names travel as one array; `IN (SELECT …)` lets the database hash them.
 _PG_KEYS = """

@@ -4,7 +4,7 @@ The settings make tasks hard to lose: a task is acknowledged only after it finis
 (`task_acks_late`), goes back to the queue when its worker process dies
 (`task_reject_on_worker_lost`), and on Redis comes back after `visibility_timeout` when the
 whole worker vanished. That means a task may run more than once, so every task is idempotent
-and the data-heavy ones give up after `MAX_TASK_DELIVERIES` deliveries (see app/tasks/policy.py).
+and the data-heavy ones give up after `MAX_TASK_DELIVERIES` deliveries (see app/worker/policy.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from celery import Celery, Task
 from celery.signals import worker_process_init
 from flask import Flask
 
-from app.tasks.schedule import BEAT_SCHEDULE
+from app.worker.schedule import BEAT_SCHEDULE
 
 TASK_MODULES = [
     "app.tasks.maintenance",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.analysis.geo import path_distance_m
+from app.analyses.compute.geo import path_distance_m
 
 RESERVED_COLUMNS = ("sensor_type", "timestamp")
 MAX_ANOMALY_TIMESTAMPS = 1000

@@ -18,8 +18,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.exports.fields import Field
-from app.sessions.samples import SampleRange, stream_samples
+from app.recordings.samples.reading import SampleRange, stream_samples
+from app.sessions.exports.fields import Field
 
 Chunks = Iterator[tuple[bytes, int]]
 ROW_GROUP = 50_000

@@ -7,7 +7,7 @@ here; their size is bounded by the request body like any other value.
 
 The per-sample rules (how many keys, how long) are checked with the rest of a sample's
 validation (`split_samples`); the distinct keys a session may hold per sensor type are
-checked against what is stored, under the session lock (app/sync/sample_fields.py).
+checked against what is stored, under the session lock (app/recordings/samples/fields.py).
 """
 
 from __future__ import annotations

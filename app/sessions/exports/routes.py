@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, request, stream_with_context
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
-from app.api.openapi import operation
-from app.api.schemas import ErrorOut
-from app.api.validation import parse_model
-from app.exports.service import prepare_export
 from app.extensions import limiter
-from app.protection import configured, user_or_ip
+from app.sessions.exports.service import prepare_export
 from app.sessions.schemas import ExportQuery
+from app.validation import parse_model
+from app.web.openapi import operation
+from app.web.protection import configured, user_or_ip
+from app.web.schemas import ErrorOut
 
 bp = Blueprint("exports", __name__, url_prefix="/api/sessions")
 

@@ -6,8 +6,9 @@ is one `orjson.dumps` per batch, never a query or an ORM object per sample.
 On PostgreSQL the common case — a phone appending new samples — takes a faster path: when no
 stored key of the session falls inside the batch's (sensor type, timestamp) spans, the batch is
 written with COPY, PostgreSQL's bulk path (about twice as fast as INSERT … SELECT here). That
-test is exact because every writer holds the session's row lock (app/sync/sessions.py); should
-a conflict appear anyway, a savepoint rolls the COPY back and the upsert runs instead.
+test is exact because every writer holds the session's row lock
+(app/recordings/last_write_wins.py); should a conflict appear anyway, a savepoint rolls the
+COPY back and the upsert runs instead.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.base import UTCDateTime
-from app.sync.sensor_types import ensure_sensor_types
+from app.recordings.sensor_types import ensure_sensor_types
 
 
 @dataclass(frozen=True)

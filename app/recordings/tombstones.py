@@ -1,7 +1,7 @@
 """Tombstones of deleted sessions: what a pull reports as `deleted_session_ids`.
 
 A delete stamps its tombstone with `begin_stamped_write()`'s change stamp, so the pull
-watermark rules (app/sync/watermark.py) hold for deletions exactly as for edits: a pull asking
+watermark rules (app/recordings/watermark.py) hold for deletions exactly as for edits: a pull asking
 for changes `>= last_sync_time` cannot miss a delete that was in flight during the previous
 pull. A pull without `last_sync_time` (a full sync) gets every retained tombstone.
 

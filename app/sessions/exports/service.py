@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.exports import writers
-from app.exports.fields import data_fields
-from app.sessions.samples import SampleRange
+from app.recordings.samples.reading import SampleRange
+from app.sessions.exports import writers
+from app.sessions.exports.fields import data_fields
 from app.sessions.service import owned_session, sensor_summary
 
 MEDIA_TYPES = {

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from app.api import cursors
 from app.database import is_postgres, stream_rows
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.sync.sensor_types import session_sensor_types
+from app.recordings import cursors
+from app.recordings.sensor_types import session_sensor_types
 
 STREAM_CHUNK = 5000
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, current_app, jsonify, render_template_string, send_from_directory
 
-from app.api.openapi import build_spec
+from app.web.openapi import build_spec
 
 ASSETS = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 bp = Blueprint("docs", __name__)

@@ -6,10 +6,10 @@ import click
 from flask import Flask
 from sqlalchemy import or_, select
 
-from app.exports.service import prepare_export
+from app.cli.demo import demo_sessions, seed_demo
 from app.extensions import db
 from app.models import User
-from app.sessions.demo import demo_sessions, seed_demo
+from app.sessions.exports.service import prepare_export
 
 
 def _user_id(name: str) -> int:

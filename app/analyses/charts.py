@@ -23,12 +23,12 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.analyses.compute.geo import path_distance_m
 from app.analyses.loading import numeric_fields
-from app.analysis.geo import path_distance_m
 from app.database import begin_write_transaction, is_postgres, stream_rows
 from app.extensions import db
 from app.models import ChartSeries, RecordingSession
-from app.sync.sensor_types import session_sensor_types
+from app.recordings.sensor_types import session_sensor_types
 
 GPS_SENSOR = "gps"
 DEFAULT_POINTS = 2000  # about one point per horizontal pixel of a wide chart

@@ -1,0 +1,1 @@
+"""Pure pandas/numpy analysis of sensor samples: no Flask, no database."""

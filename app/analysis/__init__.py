@@ -1,1 +1,0 @@
-"""Pure pandas/numpy analysis of sensor samples (no Flask or database dependencies)."""

@@ -1,1 +1,0 @@
-"""HTTP plumbing shared by the feature blueprints: JSON in and out, validation."""

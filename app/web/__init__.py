@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the feature blueprints; it imports no feature package."""
