@@ -14,29 +14,13 @@ from app.analyses.jobs import DEFAULT_SENSITIVITY, KINDS
 from app.analyses.scheduling import ANALYZE_SESSION
 from app.analyses.schemas import AnalysisOut
 from app.database import begin_write_transaction
-from app.errors import NotFound, ServiceUnavailable
+from app.errors import ServiceUnavailable
 from app.extensions import db
-from app.models import RecordingSession, SessionAnalysis
+from app.models import SessionAnalysis
+from app.recordings.ownership import owned_session
 from app.worker import dispatch
 
 log = logging.getLogger(__name__)
-
-
-def owned_session(user_id: int, session_id: str, *, lock: bool = False) -> RecordingSession:
-    """The caller's session by its client id; 404 for unknown and for other users' sessions.
-
-    `lock` holds the row until commit (FOR NO KEY UPDATE on PostgreSQL, which still lets
-    analysis rows referencing it be written; SQLite's write transaction serialises anyway).
-    """
-    query = select(RecordingSession).where(
-        RecordingSession.user_id == user_id, RecordingSession.session_id == session_id
-    )
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    session = db.session.scalar(query)
-    if session is None:
-        raise NotFound(f"Session {session_id!r} not found")
-    return session
 
 
 def _same_parameters(run: store.Run, sensitivity: float) -> bool:
@@ -78,7 +62,7 @@ def request_analysis(user_id: int, session_id: str, sensitivity: float) -> dict[
     then left to the sweep).
     """
     begin_write_transaction()
-    session = owned_session(user_id, session_id, lock=True)
+    session = owned_session(user_id, session_id, lock="no_key_update")
     session_pk, stamp = session.id, session.updated_at
     earlier = reusable_run(session_pk, stamp, sensitivity)
     if earlier is not None:

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import text
 
 from app.extensions import db
-from app.sessions.service import owned_session, sensor_summary
+from app.recordings.ownership import owned_session
+from app.sessions.service import sensor_summary
 
 MAX_GAPS = 100
 RATE_PROBE_SAMPLES = 10_000

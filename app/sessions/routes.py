@@ -8,6 +8,7 @@ from flask_jwt_extended import jwt_required
 from app.analyses import charts
 from app.errors import NotFound
 from app.extensions import limiter
+from app.recordings.ownership import owned_session
 from app.recordings.samples.reading import SampleRange, decode_cursor, page_of_samples
 from app.sessions import coverage, service
 from app.sessions.schemas import (
@@ -122,7 +123,7 @@ def session_coverage(session_id: str):
 @jwt_required()
 def session_data(session_id: str):
     query = _query(SessionDataQuery)
-    session = service.owned_session(current_user_id(), session_id)
+    session = owned_session(current_user_id(), session_id)
     after = decode_cursor(query.cursor) if query.cursor else None
     wanted = SampleRange(query.sensor_type, query.start, query.end, after)
     rows, next_cursor = page_of_samples(session.id, wanted, query.limit)
@@ -148,7 +149,7 @@ def session_data(session_id: str):
 @jwt_required()
 def session_series(session_id: str):
     query = _query(SeriesQuery)
-    session = service.owned_session(current_user_id(), session_id)
+    session = owned_session(current_user_id(), session_id)
     body = charts.sensor_series(session, query.sensor_type, query.points, query.start, query.end)
     if body is None:
         raise NotFound(f"Session {session_id!r} has no {query.sensor_type!r} samples")
@@ -167,5 +168,5 @@ def session_series(session_id: str):
 @jwt_required()
 def session_track(session_id: str):
     query = _query(TrackQuery)
-    session = service.owned_session(current_user_id(), session_id)
+    session = owned_session(current_user_id(), session_id)
     return jsonify({"session_id": session.session_id} | charts.gps_track(session.id, query.points))

@@ -18,7 +18,8 @@ from pydantic import (
 
 from app.analyses.charts import DEFAULT_POINTS
 from app.recordings import cursors
-from app.sync.schemas import SENSOR_TYPE_PATTERN, SessionMetaOut, Timestamp, as_utc
+from app.recordings.schemas import SampleOut, SessionMetaOut
+from app.sync.schemas import SENSOR_TYPE_PATTERN, Timestamp, as_utc
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 MAX_TIMESTAMP_MS = 2**62  # far beyond any real clock, inside BIGINT
@@ -36,11 +37,13 @@ SensorTypeName = Annotated[str, StringConstraints(pattern=SENSOR_TYPE_PATTERN)]
 Millis = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP_MS)]
 
 
-class _Query(BaseModel):
+class Query(BaseModel):
+    """Query-string parameters: unknown ones are ignored."""
+
     model_config = ConfigDict(extra="ignore")
 
 
-class SessionListQuery(_Query):
+class SessionListQuery(Query):
     """Filters of the session list; `start`/`end` bound start_time as [start, end)."""
 
     start: QueryTime | None = None
@@ -62,7 +65,7 @@ class SessionListQuery(_Query):
         return as_utc(value)
 
 
-class SessionDataQuery(_Query):
+class SessionDataQuery(Query):
     """One page of samples; `start`/`end` bound the sample timestamp (ms) as [start, end)."""
 
     sensor_type: SensorTypeName | None = None
@@ -78,7 +81,7 @@ class SessionDataQuery(_Query):
 MaxPoints = Annotated[int, Field(ge=10, le=10_000, description="Most points returned")]
 
 
-class SeriesQuery(_Query):
+class SeriesQuery(Query):
     """One sensor's series for a chart; `start`/`end` bound the timestamp (ms) as [start, end)."""
 
     sensor_type: SensorTypeName
@@ -87,13 +90,8 @@ class SeriesQuery(_Query):
     end: Millis | None = None
 
 
-class TrackQuery(_Query):
+class TrackQuery(Query):
     points: MaxPoints = DEFAULT_POINTS
-
-
-class ExportQuery(_Query):
-    format: Literal["csv", "ndjson", "parquet"] = "csv"
-    sensor_type: SensorTypeName | None = None
 
 
 class SessionPatch(BaseModel):
@@ -165,12 +163,6 @@ class CoverageOut(BaseModel):
     sensors: list[SensorCoverageOut]
     total_gaps: int
     total_missing_ms: int
-
-
-class SampleOut(BaseModel):
-    sensor_type: str
-    timestamp: int
-    data: dict[str, Any]
 
 
 class DataPageOut(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -10,17 +9,14 @@ from sqlalchemy import delete, select, text
 
 from app.analyses.scheduling import enqueue_after_close
 from app.database import count_rows
-from app.errors import NotFound
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
 from app.recordings import tombstones
-from app.recordings.last_write_wins import apply_changes, lock_session
+from app.recordings.last_write_wins import apply_changes
+from app.recordings.ownership import owned_session
+from app.recordings.schemas import session_json
 from app.recordings.watermark import begin_stamped_write
 from app.sessions.schemas import SessionListQuery, SessionPatch
-from app.sync.pull import session_json
-from app.sync.schemas import SESSION_ID_PATTERN
-
-_SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 # Count, first and last timestamp per sensor type: one walk of the session's dedup-index range.
 _SUMMARY = text(
@@ -34,24 +30,6 @@ _SUMMARY = text(
     ORDER BY sensor_types.name
     """
 )
-
-
-def _not_found(session_id: str) -> NotFound:
-    return NotFound(f"Session {session_id!r} not found", {"session_id": session_id})
-
-
-def owned_session(user_id: int, session_id: str) -> RecordingSession:
-    """The caller's session, or 404 (another user's session is indistinguishable from none)."""
-    session = None
-    if _SESSION_ID.match(session_id):
-        session = db.session.scalar(
-            select(RecordingSession).where(
-                RecordingSession.user_id == user_id, RecordingSession.session_id == session_id
-            )
-        )
-    if session is None:
-        raise _not_found(session_id)
-    return session
 
 
 def list_sessions(user_id: int, query: SessionListQuery) -> dict[str, Any]:
@@ -118,9 +96,7 @@ def session_detail(user_id: int, session_id: str) -> dict[str, Any]:
 def update_session(user_id: int, session_id: str, patch: SessionPatch) -> dict[str, Any]:
     """Apply an edit under the push's LWW rules, stamped so other devices pull it."""
     stamp = begin_stamped_write()
-    session = lock_session(user_id, session_id) if _SESSION_ID.match(session_id) else None
-    if session is None:
-        raise _not_found(session_id)
+    session = owned_session(user_id, session_id, lock="update")
     was_active = session.is_active
     if apply_changes(session, patch.changes()):
         session.updated_at = stamp
@@ -134,9 +110,7 @@ def update_session(user_id: int, session_id: str, patch: SessionPatch) -> dict[s
 def delete_session(user_id: int, session_id: str) -> datetime:
     """Delete the session (samples go by trigger) and leave a tombstone, in one transaction."""
     stamp = begin_stamped_write()
-    session = lock_session(user_id, session_id) if _SESSION_ID.match(session_id) else None
-    if session is None:
-        raise _not_found(session_id)
+    session = owned_session(user_id, session_id, lock="update")
     db.session.execute(delete(RecordingSession).where(RecordingSession.id == session.id))
     db.session.expunge(session)
     tombstones.add_tombstone(user_id, session_id, stamp)

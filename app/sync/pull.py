@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import UTCDateTime, utcnow
 from app.recordings import tombstones
+from app.recordings.schemas import session_json
 from app.recordings.sensor_types import session_sensor_types
 from app.recordings.watermark import pull_watermark
 from app.sync.schemas import PullCursor, PullRequest
@@ -43,22 +44,6 @@ class PullPage:
     # Deletions since last_sync_time, on every page (docs/sync.md#tombstones).
     deleted_session_ids: list[str]
     full_resync_required: bool
-
-
-def session_json(session: RecordingSession) -> dict:
-    return {
-        "session_id": session.session_id,
-        "start_time": session.start_time,
-        "end_time": session.end_time,
-        "is_active": session.is_active,
-        "enabled_sensors": session.enabled_sensors,
-        "sample_rate": session.sample_rate,
-        "data_count": session.data_count,
-        "notes": session.notes,
-        "is_uploaded": session.is_uploaded,
-        "created_at": session.created_at,
-        "updated_at": session.updated_at,
-    }
 
 
 def _changed_sessions(user_id: int, request: PullRequest) -> Select:

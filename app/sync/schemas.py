@@ -24,10 +24,10 @@ from typing_extensions import TypedDict
 
 from app.recordings import cursors
 from app.recordings.sample_keys import KeyLimits, key_problems
+from app.recordings.schemas import SESSION_ID_PATTERN, SampleOut, SessionMetaOut
 from app.validation import JsonInt, describe_errors
 
 SENSOR_TYPE_PATTERN = r"^[a-z0-9_]{1,50}$"
-SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
 EARLIEST_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -259,12 +259,6 @@ def _storable(value: Any) -> bool:
 # Response models (documentation and schema checks; the routes build plain dicts).
 
 
-class SampleOut(BaseModel):
-    sensor_type: str
-    timestamp: int
-    data: dict[str, Any]
-
-
 class SampleErrorOut(BaseModel):
     index: int
     error: str
@@ -281,22 +275,6 @@ class PushOut(BaseModel):
     error_details: list[SampleErrorOut]
     sync_log_id: int
     session_data_count: int
-
-
-class SessionMetaOut(BaseModel):
-    """A session's fields as every endpoint returns them."""
-
-    session_id: str
-    start_time: datetime
-    end_time: datetime | None
-    is_active: bool
-    enabled_sensors: list[str]
-    sample_rate: float | None
-    data_count: int
-    notes: str | None
-    is_uploaded: bool
-    created_at: datetime
-    updated_at: datetime
 
 
 class SessionOut(SessionMetaOut):

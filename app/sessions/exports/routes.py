@@ -6,8 +6,8 @@ from flask import Blueprint, Response, request, stream_with_context
 from flask_jwt_extended import jwt_required
 
 from app.extensions import limiter
+from app.sessions.exports.schemas import ExportQuery
 from app.sessions.exports.service import prepare_export
-from app.sessions.schemas import ExportQuery
 from app.validation import parse_model
 from app.web.identity import current_user_id
 from app.web.openapi import operation

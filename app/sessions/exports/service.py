@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.recordings.ownership import owned_session
 from app.recordings.samples.reading import SampleRange
 from app.sessions.exports import writers
 from app.sessions.exports.fields import data_fields
-from app.sessions.service import owned_session, sensor_summary
+from app.sessions.service import sensor_summary
 
 MEDIA_TYPES = {
     "csv": "text/csv",
