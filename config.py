@@ -1,7 +1,8 @@
 """Application configuration: defaults here, overrides from the environment and `.env`.
 
 `create_app()` picks a class by `APP_ENV` (development, testing, production); tests pass an
-override mapping on top. Nothing else in the code reads the environment.
+override mapping on top. Nothing else in the code reads the environment: gunicorn_config.py
+takes its GUNICORN_* settings through `env()` too.
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ class Config:
     # Background work (app/tasks, app/analyses, app/uploads) -- see docs/celery.md.
     ANALYSIS_ON_CLOSE = env_bool("ANALYSIS_ON_CLOSE", True)  # enqueue when a push closes
     ANALYSIS_DELAY_SECONDS = env_int("ANALYSIS_DELAY_SECONDS", 30)  # let batches settle first
+    # The sweep leaves sessions closed more recently than this to the push hook above (longer
+    # than ANALYSIS_DELAY_SECONDS); the system tests shorten it to see the sweep work.
+    ANALYSIS_SWEEP_GRACE_SECONDS = env_int("ANALYSIS_SWEEP_GRACE_SECONDS", 300)
     MAX_TASK_DELIVERIES = env_int("MAX_TASK_DELIVERIES", 3)  # then a task is given up
     MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
     # About a day of 3 sensors at 100 Hz as CSV (25.9 M rows: 1.1 GiB with short readings, 2.0
@@ -146,6 +150,11 @@ class Config:
     EXPORT_RATE_LIMIT = env("EXPORT_RATE_LIMIT", "30 per minute")
     SERIES_RATE_LIMIT = env("SERIES_RATE_LIMIT", "120 per minute")  # series and track together
     DATA_RATE_LIMIT = env("DATA_RATE_LIMIT", "300 per minute")  # pages of up to 10,000 samples
+
+    # gunicorn (app/serving.py): a client socket that sends nothing this long is dropped.
+    GUNICORN_CLIENT_TIMEOUT = float(env("GUNICORN_CLIENT_TIMEOUT", "10"))
+    # Several gunicorn workers share their metrics through files in this (empty) directory.
+    PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR")
 
     # Deployment behind proxies / browsers
     PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)  # trusted X-Forwarded-* hops; 0 = none

@@ -12,8 +12,8 @@ from app.web.protection import check_limit_storage, limits_counted_per_process
 
 
 def _env(name: str, default):
-    """GUNICORN_<name>, empty meaning unset (as in config.py)."""
-    return type(default)(os.environ.get(f"GUNICORN_{name}") or default)
+    """GUNICORN_<name>, empty meaning unset (read by config.py, like every setting)."""
+    return type(default)(app_config.env(f"GUNICORN_{name}") or default)
 
 
 def _app_settings() -> FlaskConfig:
@@ -39,13 +39,13 @@ max_requests_jitter = _env("MAX_REQUESTS_JITTER", 200)
 preload_app = True
 limit_request_line = 8190
 limit_request_fields = 100
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+accesslog = _env("ACCESSLOG", "-")
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+loglevel = _env("LOGLEVEL", "info")
 # gunicorn's control socket defaults to one path per home directory, so a second server on the
 # machine (tests, benchmarks, a dev server) would take it over: each may name its own.
-if os.environ.get("GUNICORN_CONTROL_SOCKET"):
-    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+if app_config.env("GUNICORN_CONTROL_SOCKET"):
+    control_socket = app_config.env("GUNICORN_CONTROL_SOCKET")
 
 
 def pre_fork(server, worker):
@@ -66,7 +66,7 @@ def post_fork(server, worker):
 
 def child_exit(server, worker):
     """Multiprocess metrics: drop the live gauges of a worker that is gone."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if app_config.env("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
@@ -103,7 +103,7 @@ def on_starting(server):
             server.pidfile.unlink()
         raise SystemExit(1) from None
     # Multiprocess metrics: start from an empty directory (stale files would be summed).
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = app_config.env("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         os.makedirs(directory, exist_ok=True)
         for name in os.listdir(directory):

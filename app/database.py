@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import event
+from sqlalchemy import Select, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from app.extensions import db
@@ -46,6 +47,17 @@ def dialect_name() -> str:
 
 def is_postgres() -> bool:
     return dialect_name() == "postgresql"
+
+
+def dialect_insert(table):
+    """`INSERT` of this backend's dialect, which has `on_conflict_do_nothing/_do_update`
+    (spelled the same by PostgreSQL and SQLite)."""
+    return (postgresql if is_postgres() else sqlite).insert(table)
+
+
+def count_rows(query: Select) -> int:
+    """How many rows `query` selects (it is counted as a subquery, so it may be any select)."""
+    return int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def begin_write_transaction() -> Connection:

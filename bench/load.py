@@ -13,8 +13,8 @@ Everything runs on private servers started for the run (tests/system/stack.py): 
 cluster and a Redis on free loopback ports, gunicorn with gunicorn_config.py (its default
 worker count), a Celery worker and Beat. Afterwards every stored sample is compared with what
 the phones sent (unless `--no-verify`), and the push and pull latency percentiles, throughput
-and status counts are printed. The target of issue #6 on a 2-core machine: push p99 < 250 ms
-for 1,000-sample batches at 32 concurrent clients.
+and status counts are printed. The reliability target (docs/RELIABILITY.md#figures) on a
+2-core machine: push p99 < 250 ms for 1,000-sample batches at 32 concurrent clients.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -124,9 +126,18 @@ def runner(app):
 _user_numbers = itertools.count(1)
 
 
+@dataclass(frozen=True)
+class Registered:
+    """A user the `register` fixture created."""
+
+    user: dict[str, Any]  # the user as the API shows it
+    headers: dict[str, str]  # the bearer header of its access token
+    tokens: dict[str, Any]  # the whole response: access_token, refresh_token, user
+
+
 @pytest.fixture
 def register(client):
-    """Register a user and return `(user_json, headers, tokens)`."""
+    """Register a user; returns a `Registered`."""
 
     def _register(username: str | None = None, password: str = "correct-horse-1", **extra):
         username = username or f"user{next(_user_numbers)}"
@@ -138,17 +149,17 @@ def register(client):
         assert response.status_code == 201, response.json
         body = response.json
         headers = {"Authorization": f"Bearer {body['access_token']}"}
-        return body["user"], headers, body
+        return Registered(body["user"], headers, body)
 
     return _register
 
 
 @pytest.fixture
 def auth_headers(register):
-    return register()[1]
+    return register().headers
 
 
-# --- Background work (issue #3): settings for worker/beat processes started by tests. ---
+# --- Background work: settings for worker/beat processes started by tests. ---
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import jwt_required
 
 from app.analyses import service, statistics, task_status
 from app.analyses.schemas import (
@@ -16,16 +16,13 @@ from app.analyses.schemas import (
 )
 from app.extensions import limiter
 from app.validation import parse_model
+from app.web.identity import current_user_id
 from app.web.openapi import operation
 from app.web.protection import configured, user_or_ip
 from app.web.request_body import read_json_body
 from app.web.schemas import ErrorOut
 
 bp = Blueprint("analyses", __name__, url_prefix="/api")
-
-
-def _user_id() -> int:
-    return int(get_jwt_identity())
 
 
 @bp.post("/sessions/<session_id>/analysis")
@@ -52,7 +49,7 @@ def _user_id() -> int:
 @jwt_required()
 def start_analysis(session_id: str) -> tuple[Response, int]:
     body = parse_model(AnalysisRequest, read_json_body(required=False))
-    run = service.request_analysis(_user_id(), session_id, body.sensitivity)
+    run = service.request_analysis(current_user_id(), session_id, body.sensitivity)
     return jsonify(run), 200 if run["state"] == "SUCCESS" else 202
 
 
@@ -64,7 +61,7 @@ def start_analysis(session_id: str) -> tuple[Response, int]:
 )
 @jwt_required()
 def session_analysis(session_id: str) -> Response:
-    return jsonify(service.latest_results(_user_id(), session_id))
+    return jsonify(service.latest_results(current_user_id(), session_id))
 
 
 @bp.get("/tasks/<task_id>")
@@ -75,7 +72,7 @@ def session_analysis(session_id: str) -> Response:
 )
 @jwt_required()
 def task(task_id: str) -> Response:
-    return jsonify(task_status.task_status(_user_id(), task_id))
+    return jsonify(task_status.task_status(current_user_id(), task_id))
 
 
 @bp.get("/stats")
@@ -92,4 +89,4 @@ def stats() -> Response:
     start, end = statistics.parse_period(
         request.args.get("start_date"), request.args.get("end_date")
     )
-    return jsonify(statistics.user_statistics(_user_id(), start, end))
+    return jsonify(statistics.user_statistics(current_user_id(), start, end))

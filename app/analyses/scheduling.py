@@ -24,22 +24,19 @@ from app.models import RecordingSession, SessionAnalysis
 from app.worker import dispatch
 from app.worker.task_names import ANALYZE_SESSION
 
-# Longer than ANALYSIS_DELAY_SECONDS: leave it to the hook. `ANALYSIS_SWEEP_GRACE_SECONDS` in the
-# app config overrides it (system tests run the sweep every few seconds).
-SWEEP_GRACE = timedelta(minutes=5)
 SWEEP_WINDOW = timedelta(days=7)  # older sessions are left alone (their data may be purged)
 
 
 def enqueue_after_close(session_pk: int) -> str | None:
     """Publish the analysis of a session a push just closed; never raises (push must succeed)."""
     config = current_app.config
-    if not config.get("ANALYSIS_ON_CLOSE", True):
+    if not config["ANALYSIS_ON_CLOSE"]:
         return None
     return dispatch.try_send(
         ANALYZE_SESSION,
         [session_pk],
         kwargs={"only_if_stale": True},
-        countdown=config.get("ANALYSIS_DELAY_SECONDS", 30),
+        countdown=config["ANALYSIS_DELAY_SECONDS"],
     )
 
 
@@ -47,9 +44,7 @@ def sessions_to_sweep(limit: int = 100) -> list[tuple[int, datetime]]:
     """Closed sessions whose current change stamp has no analysis, finished or in flight
     (in-flight tasks that got lost are recovery's business)."""
     now = utcnow()
-    grace = timedelta(
-        seconds=current_app.config.get("ANALYSIS_SWEEP_GRACE_SECONDS", SWEEP_GRACE.total_seconds())
-    )
+    grace = timedelta(seconds=current_app.config["ANALYSIS_SWEEP_GRACE_SECONDS"])
     covered = exists().where(
         SessionAnalysis.recording_session_id == RecordingSession.id,
         SessionAnalysis.source_updated_at >= RecordingSession.updated_at,

@@ -52,9 +52,26 @@ class AnalysisStartedOut(BaseModel):
     reused: bool
 
 
+class AnalysisOut(BaseModel):
+    """One stored result of one kind: what it was asked (`parameters`) and what it found."""
+
+    kind: str
+    task_id: str | None
+    status: str
+    parameters: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    attempts: int
+    source_updated_at: datetime | None = Field(
+        description="The session's change stamp the result describes"
+    )
+    created_at: datetime
+    completed_at: datetime | None
+
+
 class SessionAnalysesOut(BaseModel):
     session_id: str
-    analyses: dict[str, Any]
+    analyses: dict[str, AnalysisOut] = Field(description="The newest successful result per kind")
     in_progress: list[str]
 
 

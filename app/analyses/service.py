@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.analyses import store
 from app.analyses.jobs import DEFAULT_SENSITIVITY, KINDS
+from app.analyses.schemas import AnalysisOut
 from app.database import begin_write_transaction
 from app.errors import ServiceUnavailable
 from app.extensions import db
@@ -61,7 +62,7 @@ def request_analysis(user_id: int, session_id: str, sensitivity: float) -> dict[
     then left to the sweep).
     """
     begin_write_transaction()
-    session = owned_session(user_id, session_id, lock=True)
+    session = owned_session(user_id, session_id, lock="no_key_update")
     session_pk, stamp = session.id, session.updated_at
     earlier = reusable_run(session_pk, stamp, sensitivity)
     if earlier is not None:
@@ -83,19 +84,8 @@ def request_analysis(user_id: int, session_id: str, sensitivity: float) -> dict[
 
 
 def analysis_json(row: SessionAnalysis) -> dict[str, Any]:
-    """One stored result as the API shows it."""
-    return {
-        "kind": row.kind,
-        "task_id": row.task_id,
-        "status": row.status,
-        "parameters": row.parameters,
-        "result": row.result,
-        "error": row.error,
-        "attempts": row.attempts,
-        "source_updated_at": row.source_updated_at,
-        "created_at": row.created_at,
-        "completed_at": row.completed_at,
-    }
+    """One stored result as the API shows it: the fields `AnalysisOut` documents."""
+    return AnalysisOut.model_validate(row, from_attributes=True).model_dump()
 
 
 def latest_results(user_id: int, session_id: str) -> dict[str, Any]:

@@ -12,11 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from app.clock import utcnow
-from app.database import begin_write_transaction, is_postgres
+from app.database import begin_write_transaction, dialect_insert
 from app.extensions import db
 from app.models import SessionAnalysis
 
@@ -123,7 +122,6 @@ def mark_started(
     Returns the row id per kind and the number of times this task id has started.
     """
     now = utcnow()
-    dialect = postgresql if is_postgres() else sqlite
     begin_write_transaction()
     ids: dict[str, int] = {}
     attempts = 0
@@ -139,7 +137,7 @@ def mark_started(
             "created_at": now,
             "updated_at": now,
         }
-        statement = dialect.insert(SessionAnalysis).values(values)
+        statement = dialect_insert(SessionAnalysis).values(values)
         statement = statement.on_conflict_do_update(
             index_elements=["task_id", "kind"],
             set_={

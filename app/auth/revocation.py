@@ -23,9 +23,8 @@ from datetime import UTC, datetime
 import redis
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from app.database import begin_write_transaction
+from app.database import begin_write_transaction, dialect_insert
 from app.extensions import db
 from app.models import RevokedToken
 
@@ -41,7 +40,7 @@ _health: dict[str, dict] = {}
 
 
 def _state() -> dict:
-    url = current_app.config.get("REDIS_URL") or ""
+    url = current_app.config["REDIS_URL"] or ""
     return _health.setdefault(url, {"down_until": 0.0, "stale": False})
 
 
@@ -51,7 +50,7 @@ def _failed() -> None:
 
 def _redis() -> redis.Redis | None:
     """The Redis client, or None without Redis or while it recently failed in this process."""
-    url = current_app.config.get("REDIS_URL")
+    url = current_app.config["REDIS_URL"]
     if not url or time.monotonic() < _state()["down_until"]:
         return None
     clients = current_app.extensions.setdefault("koodtx_redis", {})
@@ -68,11 +67,10 @@ def revoke(entries: Mapping[str, datetime]) -> set[str]:
     """
     if not entries:
         return set()
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     begin_write_transaction()
     newly = set(
         db.session.scalars(
-            dialect.insert(RevokedToken)
+            dialect_insert(RevokedToken)
             .values([{"jti": key, "expires_at": at} for key, at in entries.items()])
             .on_conflict_do_nothing(index_elements=["jti"])
             .returning(RevokedToken.jti)

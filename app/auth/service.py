@@ -7,7 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.schemas import LoginIn, RegisterIn
+from app.auth.schemas import LoginIn, RegisterIn, UserOut
 from app.database import begin_write_transaction
 from app.errors import AuthenticationFailed, Conflict, Forbidden
 from app.extensions import db
@@ -20,14 +20,8 @@ LOGIN_FAILED = "Invalid username or password"
 
 
 def user_json(user: User) -> dict:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "email": user.email,
-        "device_id": user.device_id,
-        "is_active": user.is_active,
-        "created_at": user.created_at,
-    }
+    """A user as the API shows it: the fields `UserOut` documents."""
+    return UserOut.model_validate(user, from_attributes=True).model_dump()
 
 
 def register(data: RegisterIn) -> User:

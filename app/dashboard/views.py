@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, send_from_directory, url_for
-from flask_jwt_extended import get_jwt_identity
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -21,15 +20,12 @@ from app.errors import ApiError, ServiceUnavailable, ValidationFailed
 from app.extensions import db, limiter
 from app.sessions import service as sessions_service
 from app.sessions.schemas import SessionListQuery
+from app.web.identity import current_user_id
 from app.web.protection import configured, user_or_ip
 
 SYNC_LOG_PAGE = 50
 LIST_FILTERS = ("start_date", "end_date", "sensor_type", "active", "q", "order", "page")
 PLOTLY_DIR = Path(find_spec("plotly").origin).parent / "package_data"
-
-
-def _user_id() -> int:
-    return int(get_jwt_identity())
 
 
 @bp.errorhandler(ApiError)
@@ -107,7 +103,7 @@ def _list_query(filters: dict[str, str]) -> SessionListQuery:
 @bp.get("/sessions")
 @signed_in
 def sessions():
-    user_id = _user_id()
+    user_id = current_user_id()
     filters = _list_filters(request.args)
     error, listing = None, None
     try:
@@ -139,7 +135,7 @@ def _anomalies(results: dict) -> dict[str, dict[str, Any]]:
 @bp.get("/sessions/<session_id>")
 @signed_in
 def session(session_id: str):
-    user_id = _user_id()
+    user_id = current_user_id()
     detail = sessions_service.session_detail(user_id, session_id)
     results = analyses.latest_results(user_id, session_id)
     charts = [
@@ -176,7 +172,7 @@ def session(session_id: str):
 @signed_in
 def rerun_analysis(session_id: str):
     try:
-        run = analyses.request_analysis(_user_id(), session_id, sensitivity=3.0)
+        run = analyses.request_analysis(current_user_id(), session_id, sensitivity=3.0)
         if not run["reused"]:
             flash(f"Analysis queued (task {run['task_id']}).")
         elif run["state"] == "SUCCESS":
@@ -192,7 +188,7 @@ def rerun_analysis(session_id: str):
 @signed_in
 def delete_session(session_id: str):
     """GET asks for confirmation; POST (with the form's CSRF value) deletes."""
-    user_id = _user_id()
+    user_id = current_user_id()
     if request.method == "POST":
         sessions_service.delete_session(user_id, session_id)
         flash(f"Session {session_id} deleted; your other devices will learn of it.")
@@ -205,7 +201,7 @@ def delete_session(session_id: str):
 @signed_in
 def statistics():
     """Charts over a period; by default the whole history of the user."""
-    user_id = _user_id()
+    user_id = current_user_id()
     start_arg = request.args.get("start_date") or None
     end_arg = request.args.get("end_date") or None
     if start_arg is None:
@@ -228,7 +224,7 @@ def sync_log():
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1
     sync_type = request.args.get("type") if request.args.get("type") in ("push", "pull") else None
-    entries, has_more = queries.sync_log_page(_user_id(), page, SYNC_LOG_PAGE, sync_type)
+    entries, has_more = queries.sync_log_page(current_user_id(), page, SYNC_LOG_PAGE, sync_type)
     return render_template(
         "dashboard/sync_log.html",
         entries=entries,

@@ -10,36 +10,25 @@ from typing import Any
 from sqlalchemy import case, func, select, text
 
 from app.clock import iso_utc, utcnow
-from app.database import is_postgres
+from app.database import count_rows, is_postgres
 from app.extensions import db
 from app.housekeeping.database import table_statistics
 from app.housekeeping.retention import expired_sessions_query, stale_condition
 from app.models import RecordingSession, SessionAnalysis, SyncLog, Upload, User
-
-
-def _count(query) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+from app.recordings.totals import session_totals
 
 
 def _totals() -> dict[str, Any]:
-    s = RecordingSession
-    sessions, active, uploaded, recorded = db.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((s.is_active, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((s.is_uploaded, 1), else_=0)), 0),
-            func.coalesce(func.sum(s.data_count), 0),
-        )
-    ).one()
+    sessions = session_totals()
     return {
-        "users": _count(select(User.id)),
-        "sessions": sessions,
-        "active_sessions": int(active),
-        "uploaded_sessions": int(uploaded),
-        "samples_recorded": int(recorded),
-        "sync_logs": _count(select(SyncLog.id)),
-        "analyses": _count(select(SessionAnalysis.id)),
-        "uploads": _count(select(Upload.id)),
+        "users": count_rows(select(User.id)),
+        "sessions": sessions.sessions,
+        "active_sessions": sessions.active,
+        "uploaded_sessions": sessions.uploaded,
+        "samples_recorded": sessions.samples_recorded,
+        "sync_logs": count_rows(select(SyncLog.id)),
+        "analyses": count_rows(select(SessionAnalysis.id)),
+        "uploads": count_rows(select(Upload.id)),
     }
 
 
@@ -61,14 +50,16 @@ def _activity(days: int = 30) -> dict[str, Any]:
     return {
         "days": days,
         "syncs": syncs,
-        "sessions_created": _count(
+        "sessions_created": count_rows(
             select(RecordingSession.id).where(RecordingSession.created_at >= since)
         ),
-        "active_users": _count(
+        "active_users": count_rows(
             select(SyncLog.user_id).where(SyncLog.started_at >= since).distinct()
         ),
-        "uploads": _count(select(Upload.id).where(Upload.created_at >= since)),
-        "analyses": _count(select(SessionAnalysis.id).where(SessionAnalysis.created_at >= since)),
+        "uploads": count_rows(select(Upload.id).where(Upload.created_at >= since)),
+        "analyses": count_rows(
+            select(SessionAnalysis.id).where(SessionAnalysis.created_at >= since)
+        ),
     }
 
 
@@ -99,13 +90,13 @@ def _disk(upload_folder: str) -> dict[str, Any]:
 def _pending_cleanup() -> dict[str, int]:
     now = utcnow()
     return {
-        "sessions_with_samples_older_than_30_days": _count(
+        "sessions_with_samples_older_than_30_days": count_rows(
             expired_sessions_query(now - timedelta(days=30))
         ),
-        "sync_logs_older_than_90_days": _count(
+        "sync_logs_older_than_90_days": count_rows(
             select(SyncLog.id).where(SyncLog.started_at < now - timedelta(days=90))
         ),
-        "sessions_inactive_for_24_hours": _count(
+        "sessions_inactive_for_24_hours": count_rows(
             select(RecordingSession.id).where(*stale_condition(now - timedelta(hours=24)))
         ),
     }

@@ -4,7 +4,8 @@ Every function is safe to run twice (a second run finds nothing left to do) and 
 batches of at most `BATCH` rows per transaction, so no statement holds locks for long.
 
 `recording_sessions.data_count` keeps meaning "samples received" when old samples are
-deleted: session metadata stays (SPEC §5), per-user statistics of past periods stay right,
+deleted: session metadata stays (docs/data-model.md#retention), per-user statistics of past
+periods stay right,
 and the stored analyses keep summarising the deleted samples. The sessions are not stamped
 as changed: a phone has nothing to apply from the server dropping raw data it already has.
 """

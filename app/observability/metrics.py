@@ -61,8 +61,8 @@ def init_metrics(app: Flask) -> None:
         "defaults_prefix": "koodtx",
         "metrics_decorator": metrics_access(app.config),
     }
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    if app.config["PROMETHEUS_MULTIPROC_DIR"]:
+        os.makedirs(app.config["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
         exporter = GunicornInternalPrometheusMetrics(app, **options)
         if _MULTIPROCESS_METRICS is None:  # values live in files; one set per process
             _MULTIPROCESS_METRICS = _sync_metrics(None)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-
+from app.database import dialect_insert
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession
+from app.recordings.ownership import find_session
 from app.recordings.schemas import SessionIn
 
 _NULLABLE = {"end_time", "notes", "sample_rate", "enabled_sensors"}
@@ -18,12 +17,7 @@ _NULLABLE = {"end_time", "notes", "sample_rate", "enabled_sensors"}
 
 def lock_session(user_id: int, session_id: str) -> RecordingSession | None:
     """The session row, locked until commit (PostgreSQL; SQLite's write lock covers it)."""
-    return db.session.scalar(
-        select(RecordingSession)
-        .where(RecordingSession.user_id == user_id, RecordingSession.session_id == session_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return find_session(user_id, session_id, lock="update")
 
 
 def lock_or_create_session(
@@ -65,9 +59,8 @@ def _insert_session(user_id: int, incoming: SessionIn, stamp: datetime) -> bool:
         "updated_at": stamp,
         "last_synced_at": stamp,
     }
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(RecordingSession)
+        dialect_insert(RecordingSession)
         .values(values)
         .on_conflict_do_nothing(index_elements=["user_id", "session_id"])
         .returning(RecordingSession.id)

@@ -69,7 +69,7 @@ def split_samples(
 def _unserialisable(indexed: list[tuple[int, SampleIn]]) -> dict[int, str]:
     """Samples whose data cannot be written: nested deeper than orjson serialises (254 levels;
     the parser accepts 1024) or holding U+0000, which PostgreSQL's jsonb rejects. Both were a
-    500 (issue #6). The common case costs one C-level dump of the batch's data."""
+    500. The common case costs one C-level dump of the batch's data."""
     try:
         blob = orjson.dumps([sample["data"] for _, sample in indexed])
         if b"\\u0000" not in blob:

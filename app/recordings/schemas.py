@@ -1,5 +1,11 @@
-"""The shapes every feature shares: session and sample identifiers, session metadata in
-(a push or an import) and out (every endpoint that shows a session)."""
+"""The shapes every feature shares, written once: session and sample identifiers, session
+metadata in (a push or an import) and out (every endpoint that shows a session), a sample out.
+
+`session_json` is the response model itself applied to a row, so the document and the answer
+cannot differ. Samples are not serialised through a model: pull, the data pages and the
+exports write them as stored JSON text at hundreds of thousands a second (docs/sync.md#pull),
+and tests check that what they write is what `SampleOut` documents.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from app.models import RecordingSession
 SENSOR_TYPE_PATTERN = r"^[a-z0-9_]{1,50}$"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
 SensorType = Annotated[str, StringConstraints(pattern=SENSOR_TYPE_PATTERN, strict=True)]
-# PostgreSQL text cannot hold U+0000 (issue #6: a NUL in the notes was a 500).
+# PostgreSQL text cannot hold U+0000: refused here, a NUL in the notes would be a 500.
 NotesText = Annotated[str, StringConstraints(max_length=10_000, pattern=r"^[^\x00]*$", strict=True)]
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN, strict=True)]
 
@@ -104,18 +110,6 @@ class SessionMetaOut(BaseModel):
     updated_at: datetime
 
 
-def session_json(session: RecordingSession) -> dict:
-    """A session as `SessionMetaOut` documents it."""
-    return {
-        "session_id": session.session_id,
-        "start_time": session.start_time,
-        "end_time": session.end_time,
-        "is_active": session.is_active,
-        "enabled_sensors": session.enabled_sensors,
-        "sample_rate": session.sample_rate,
-        "data_count": session.data_count,
-        "notes": session.notes,
-        "is_uploaded": session.is_uploaded,
-        "created_at": session.created_at,
-        "updated_at": session.updated_at,
-    }
+def session_json(session: RecordingSession) -> dict[str, Any]:
+    """The session as `SessionMetaOut` documents it (datetimes left to the JSON codec)."""
+    return SessionMetaOut.model_validate(session, from_attributes=True).model_dump()

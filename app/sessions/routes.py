@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import jwt_required
 
 from app.analyses import charts
 from app.errors import NotFound
@@ -27,6 +27,7 @@ from app.sessions.schemas import (
     TrackQuery,
 )
 from app.validation import parse_model
+from app.web.identity import current_user_id
 from app.web.json_codec import dumps_bytes
 from app.web.openapi import operation
 from app.web.protection import configured, user_or_ip
@@ -37,10 +38,6 @@ bp = Blueprint("sessions", __name__, url_prefix="/api/sessions")
 NOT_FOUND = {404: ErrorOut}
 # Chart series and the GPS track reduce a sensor's samples in the database: one budget for both.
 chart_limit = limiter.shared_limit(configured("SERIES_RATE_LIMIT"), "series", key_func=user_or_ip)
-
-
-def _user_id() -> int:
-    return int(get_jwt_identity())
 
 
 def _query(model):
@@ -58,7 +55,7 @@ def _query(model):
 )
 @jwt_required()
 def list_sessions():
-    return jsonify(service.list_sessions(_user_id(), _query(SessionListQuery)))
+    return jsonify(service.list_sessions(current_user_id(), _query(SessionListQuery)))
 
 
 @bp.get("/<session_id>")
@@ -69,7 +66,7 @@ def list_sessions():
 )
 @jwt_required()
 def show_session(session_id: str):
-    return jsonify(service.session_detail(_user_id(), session_id))
+    return jsonify(service.session_detail(current_user_id(), session_id))
 
 
 @bp.patch("/<session_id>")
@@ -84,7 +81,7 @@ def show_session(session_id: str):
 @jwt_required()
 def edit_session(session_id: str):
     patch = parse_model(SessionPatch, read_json_body())
-    return jsonify(service.update_session(_user_id(), session_id, patch))
+    return jsonify(service.update_session(current_user_id(), session_id, patch))
 
 
 @bp.delete("/<session_id>")
@@ -96,7 +93,7 @@ def edit_session(session_id: str):
 )
 @jwt_required()
 def delete_session(session_id: str):
-    deleted_at = service.delete_session(_user_id(), session_id)
+    deleted_at = service.delete_session(current_user_id(), session_id)
     body = {"message": "Session deleted", "session_id": session_id, "deleted_at": deleted_at}
     return jsonify(body)
 
@@ -111,7 +108,7 @@ def delete_session(session_id: str):
 )
 @jwt_required()
 def session_coverage(session_id: str):
-    return jsonify(coverage.session_coverage(_user_id(), session_id))
+    return jsonify(coverage.session_coverage(current_user_id(), session_id))
 
 
 @bp.get("/<session_id>/data")
@@ -126,7 +123,7 @@ def session_coverage(session_id: str):
 @jwt_required()
 def session_data(session_id: str):
     query = _query(SessionDataQuery)
-    session = owned_session(_user_id(), session_id)
+    session = owned_session(current_user_id(), session_id)
     after = decode_cursor(query.cursor) if query.cursor else None
     wanted = SampleRange(query.sensor_type, query.start, query.end, after)
     rows, next_cursor = page_of_samples(session.id, wanted, query.limit)
@@ -152,7 +149,7 @@ def session_data(session_id: str):
 @jwt_required()
 def session_series(session_id: str):
     query = _query(SeriesQuery)
-    session = owned_session(_user_id(), session_id)
+    session = owned_session(current_user_id(), session_id)
     body = charts.sensor_series(session, query.sensor_type, query.points, query.start, query.end)
     if body is None:
         raise NotFound(f"Session {session_id!r} has no {query.sensor_type!r} samples")
@@ -171,5 +168,5 @@ def session_series(session_id: str):
 @jwt_required()
 def session_track(session_id: str):
     query = _query(TrackQuery)
-    session = owned_session(_user_id(), session_id)
+    session = owned_session(current_user_id(), session_id)
     return jsonify({"session_id": session.session_id} | charts.gps_track(session.id, query.points))

@@ -37,11 +37,13 @@ SensorTypeName = Annotated[str, StringConstraints(pattern=SENSOR_TYPE_PATTERN)]
 Millis = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP_MS)]
 
 
-class _Query(BaseModel):
+class Query(BaseModel):
+    """Query-string parameters: unknown ones are ignored."""
+
     model_config = ConfigDict(extra="ignore")
 
 
-class SessionListQuery(_Query):
+class SessionListQuery(Query):
     """Filters of the session list; `start`/`end` bound start_time as [start, end)."""
 
     start: QueryTime | None = None
@@ -63,7 +65,7 @@ class SessionListQuery(_Query):
         return as_utc(value)
 
 
-class SessionDataQuery(_Query):
+class SessionDataQuery(Query):
     """One page of samples; `start`/`end` bound the sample timestamp (ms) as [start, end)."""
 
     sensor_type: SensorTypeName | None = None
@@ -79,7 +81,7 @@ class SessionDataQuery(_Query):
 MaxPoints = Annotated[int, Field(ge=10, le=10_000, description="Most points returned")]
 
 
-class SeriesQuery(_Query):
+class SeriesQuery(Query):
     """One sensor's series for a chart; `start`/`end` bound the timestamp (ms) as [start, end)."""
 
     sensor_type: SensorTypeName
@@ -88,13 +90,8 @@ class SeriesQuery(_Query):
     end: Millis | None = None
 
 
-class TrackQuery(_Query):
+class TrackQuery(Query):
     points: MaxPoints = DEFAULT_POINTS
-
-
-class ExportQuery(_Query):
-    format: Literal["csv", "ndjson", "parquet"] = "csv"
-    sensor_type: SensorTypeName | None = None
 
 
 class SessionPatch(BaseModel):

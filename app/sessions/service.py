@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
 
 from app.analyses.scheduling import enqueue_after_close
+from app.database import count_rows
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
 from app.recordings import tombstones
-from app.recordings.last_write_wins import apply_changes, lock_session
-from app.recordings.ownership import owned_session, session_not_found
-from app.recordings.schemas import SESSION_ID_PATTERN, session_json
+from app.recordings.last_write_wins import apply_changes
+from app.recordings.ownership import owned_session
+from app.recordings.schemas import session_json
 from app.recordings.watermark import begin_stamped_write
 from app.sessions.schemas import SessionListQuery, SessionPatch
-
-_SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 # Count, first and last timestamp per sensor type: one walk of the session's dedup-index range.
 _SUMMARY = text(
@@ -55,7 +53,7 @@ def list_sessions(user_id: int, query: SessionListQuery) -> dict[str, Any]:
             )
         )
         sessions = sessions.where(has_type.exists())
-    total = db.session.scalar(select(func.count()).select_from(sessions.subquery()))
+    total = count_rows(sessions)
     if query.order == "asc":
         ordered = sessions.order_by(RecordingSession.start_time, RecordingSession.id)
     else:
@@ -98,9 +96,7 @@ def session_detail(user_id: int, session_id: str) -> dict[str, Any]:
 def update_session(user_id: int, session_id: str, patch: SessionPatch) -> dict[str, Any]:
     """Apply an edit under the push's LWW rules, stamped so other devices pull it."""
     stamp = begin_stamped_write()
-    session = lock_session(user_id, session_id) if _SESSION_ID.match(session_id) else None
-    if session is None:
-        raise session_not_found(session_id)
+    session = owned_session(user_id, session_id, lock="update")
     was_active = session.is_active
     if apply_changes(session, patch.changes()):
         session.updated_at = stamp
@@ -114,9 +110,7 @@ def update_session(user_id: int, session_id: str, patch: SessionPatch) -> dict[s
 def delete_session(user_id: int, session_id: str) -> datetime:
     """Delete the session (samples go by trigger) and leave a tombstone, in one transaction."""
     stamp = begin_stamped_write()
-    session = lock_session(user_id, session_id) if _SESSION_ID.match(session_id) else None
-    if session is None:
-        raise session_not_found(session_id)
+    session = owned_session(user_id, session_id, lock="update")
     db.session.execute(delete(RecordingSession).where(RecordingSession.id == session.id))
     db.session.expunge(session)
     tombstones.add_tombstone(user_id, session_id, stamp)

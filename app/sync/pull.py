@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, func, or_, select, text
+from sqlalchemy import Select, and_, bindparam, or_, select, text
 
 from app.clock import iso_utc, utcnow
-from app.database import begin_write_transaction, stream_rows
+from app.database import begin_write_transaction, count_rows, stream_rows
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import UTCDateTime
@@ -42,7 +42,7 @@ class PullPage:
     watermark: datetime
     next_cursor: str | None
     sync_log_id: int
-    # issue #5: deletions since last_sync_time (see app/recordings/tombstones.py), on every page.
+    # Deletions since last_sync_time, on every page (docs/sync.md#tombstones).
     deleted_session_ids: list[str]
     full_resync_required: bool
 
@@ -63,7 +63,7 @@ def plan_pull(user_id: int, request: PullRequest) -> PullPage:
     watermark = position.watermark if position else pull_watermark()
     begin_write_transaction()  # this transaction also writes the sync log
     query = _changed_sessions(user_id, request)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    total = count_rows(query)
     ordered = query.order_by(RecordingSession.updated_at, RecordingSession.id)
     if position:
         ordered = ordered.where(

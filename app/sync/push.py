@@ -10,10 +10,10 @@ from app.analyses.scheduling import enqueue_after_close
 from app.clock import utcnow
 from app.errors import PayloadTooLarge
 from app.extensions import db
-from app.models import SyncLog
 from app.recordings.batches import dedupe_last_wins, store_batch
 from app.recordings.sample_keys import KeyLimits
 from app.recordings.sample_rules import split_samples
+from app.recordings.sync_log import push_log
 from app.recordings.watermark import begin_stamped_write
 from app.sync.schemas import PushRequest
 
@@ -61,15 +61,12 @@ def push(
         errors.sort(key=lambda error: error["index"])
 
     duplicates = len(indexed) - counts.inserted - counts.updated - len(stored.refused)
-    log = SyncLog(
-        user_id=user_id,
-        recording_session_id=session.id,
-        sync_type="push",
-        status="partial" if errors else "success",
-        records_count=len(raw),
-        duplicates_count=duplicates,
-        errors_count=len(errors),
-        error_message=f"{len(errors)} invalid samples skipped" if errors else None,
+    log = push_log(
+        user_id,
+        session.id,
+        records=len(raw),
+        duplicates=duplicates,
+        errors=len(errors),
         details={
             "inserted": counts.inserted,
             "updated": counts.updated,
@@ -95,7 +92,8 @@ def push(
         "sync_log_id": log.id,
         "session_data_count": session.data_count,
     }
-    # issue #3: analyse a closed session once the push is committed (never fails the push).
+    # Analyse a closed session once the push is committed, never failing the push for it
+    # (docs/tasks.md#enqueue-after-commit).
     analyse = not session.is_active and stored.changed
     session_pk = session.id
     db.session.commit()

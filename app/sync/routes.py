@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import jwt_required
 
 from app.extensions import limiter
 from app.observability.metrics import record_pull, record_push
@@ -12,6 +12,7 @@ from app.sync.pull import plan_pull, stream_pull
 from app.sync.push import PushLimits, push
 from app.sync.schemas import PullOut, PullRequest, PushOut, PushRequest, StatusOut
 from app.validation import parse_model
+from app.web.identity import current_user_id
 from app.web.openapi import operation
 from app.web.protection import configured, user_or_ip
 from app.web.request_body import read_json_body
@@ -39,10 +40,6 @@ PUSH_EXAMPLE = {
 bp = Blueprint("sync", __name__, url_prefix="/api/sync")
 
 
-def _user_id() -> int:
-    return int(get_jwt_identity())
-
-
 @bp.post("/push")
 @operation(
     "Push a session and a batch of samples",
@@ -68,7 +65,7 @@ def _user_id() -> int:
 def push_route():
     payload = read_json_body()
     body = push(
-        _user_id(),
+        current_user_id(),
         parse_model(PushRequest, payload),
         PushLimits.from_config(current_app.config),
         check_numbers=g.get("json_lenient", False),
@@ -103,7 +100,7 @@ def push_route():
 @jwt_required()
 def pull_route():
     pull = parse_model(PullRequest, read_json_body(required=False))
-    page = plan_pull(_user_id(), pull)
+    page = plan_pull(current_user_id(), pull)
     record_pull()
     return Response(stream_with_context(stream_pull(page, pull)), mimetype="application/json")
 
@@ -112,4 +109,4 @@ def pull_route():
 @operation("Sync overview of the signed-in user", tags=["sync"], responses={200: StatusOut})
 @jwt_required()
 def status_route():
-    return jsonify(sync_status.summary(_user_id()))
+    return jsonify(sync_status.summary(current_user_id()))

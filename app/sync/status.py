@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
+from app.recordings.totals import session_totals
+from app.sync.schemas import SyncLogOut
 
 
 def sync_log_json(log: SyncLog) -> dict:
-    return {
-        "id": log.id,
-        "sync_type": log.sync_type,
-        "status": log.status,
-        "records_count": log.records_count,
-        "duplicates_count": log.duplicates_count,
-        "errors_count": log.errors_count,
-        "error_message": log.error_message,
-        "details": log.details,
-        "started_at": log.started_at,
-        "completed_at": log.completed_at,
-    }
+    """A sync log as the status endpoint shows it: the fields `SyncLogOut` documents."""
+    return SyncLogOut.model_validate(log, from_attributes=True).model_dump()
 
 
 def summary(user_id: int) -> dict:
-    mine = RecordingSession.user_id == user_id
-    total, active, uploaded, records = db.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((RecordingSession.is_active, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((RecordingSession.is_uploaded, 1), else_=0)), 0),
-            func.coalesce(func.sum(RecordingSession.data_count), 0),
-        ).where(mine)
-    ).one()
+    totals = session_totals(RecordingSession.user_id == user_id)
     last = dict(
         db.session.execute(
             select(SyncLog.sync_type, func.max(SyncLog.completed_at))
@@ -44,10 +28,10 @@ def summary(user_id: int) -> dict:
         select(SyncLog).where(SyncLog.user_id == user_id).order_by(SyncLog.id.desc()).limit(10)
     )
     return {
-        "total_sessions": total,
-        "active_sessions": int(active),
-        "uploaded_sessions": int(uploaded),
-        "total_records": int(records),
+        "total_sessions": totals.sessions,
+        "active_sessions": totals.active,
+        "uploaded_sessions": totals.uploaded,
+        "total_records": totals.samples_recorded,
         "last_push_at": last.get("push"),
         "last_pull_at": last.get("pull"),
         "recent_syncs": [sync_log_json(log) for log in recent],

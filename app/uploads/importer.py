@@ -26,12 +26,13 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.errors import ApiError
 from app.extensions import db
-from app.models import SyncLog, Upload
+from app.models import Upload
 from app.models.upload import FAILED, RUNNING, SUCCESS
 from app.recordings.batches import dedupe_last_wins, store_batch
 from app.recordings.sample_keys import KeyLimits
 from app.recordings.sample_rules import split_samples
 from app.recordings.schemas import SessionIn
+from app.recordings.sync_log import push_log
 from app.recordings.watermark import begin_stamped_write
 from app.uploads import decoding, readers
 from app.uploads.settings import ImportSettings
@@ -164,15 +165,12 @@ def _finish(job: _Job, max_details: int) -> None:
     upload.state, upload.completed_at, upload.updated_at = SUCCESS, now, now
     upload.file_deleted_at = now  # just below; should that fail, the cleanup task removes it
     db.session.add(
-        SyncLog(
-            user_id=upload.user_id,
-            recording_session_id=upload.recording_session_id,
-            sync_type="push",
-            status="partial" if upload.errors else "success",
-            records_count=upload.total_records,
-            duplicates_count=upload.duplicates,
-            errors_count=upload.errors,
-            error_message=f"{upload.errors} invalid samples skipped" if upload.errors else None,
+        push_log(
+            upload.user_id,
+            upload.recording_session_id,
+            records=upload.total_records,
+            duplicates=upload.duplicates,
+            errors=upload.errors,
             details={
                 "source": "upload",
                 "upload_id": upload.id,

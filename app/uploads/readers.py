@@ -68,13 +68,11 @@ def detect_format(path: Path, compressed: bool, filename: str, hint: str | None)
 
 
 def _parse_json_line(number: int, line: bytes) -> Record:
-    try:
-        return Record(number, orjson.loads(line))
+    try:  # NaN, Infinity, huge numbers: accepted here, rejected per sample by the validation
+        document, lenient = lenient_json.parse(line)
     except orjson.JSONDecodeError as error:
-        try:  # NaN, Infinity, huge numbers: accepted here, rejected per sample by the validation
-            return Record(number, lenient_json.loads(line.decode("utf-8")), lenient=True)
-        except (ValueError, RecursionError):
-            return Record(number, error=f"invalid JSON: {error}")
+        return Record(number, error=f"invalid JSON: {error}")
+    return Record(number, document, lenient=lenient)
 
 
 def _too_long(number: int, max_line: int) -> Record:

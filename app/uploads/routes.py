@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 from flask import Blueprint, Response, current_app, jsonify, request
-from flask_jwt_extended import get_jwt_identity, jwt_required
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from flask_jwt_extended import jwt_required
 
 from app.errors import UnsupportedMediaType
 from app.extensions import limiter
-from app.recordings.schemas import SessionIn
 from app.uploads import service
+from app.uploads.schemas import UploadAcceptedOut, UploadForm, UploadOut
 from app.uploads.states import upload_json
+from app.web.identity import current_user_id
 from app.web.openapi import operation
 from app.web.protection import configured, user_or_ip
 from app.web.schemas import ErrorOut
@@ -20,38 +18,8 @@ from app.web.schemas import ErrorOut
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
 
 
-class UploadForm(BaseModel):
-    """The parts of an upload (for the document: the service reads the file as a stream and
-    validates the session part with SessionIn)."""
-
-    file: Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})]
-    session: SessionIn = Field(description="The push's `session` object, as JSON")
-    format: Literal["ndjson", "csv"] = Field(
-        default=None, description="Default: by the file name, else by the first line"
-    )
-
-
-class UploadAcceptedOut(BaseModel):
-    upload_id: int
-    task_id: str | None
-    state: str
-    status_url: str
-
-
-class UploadOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: int
-    task_id: str | None
-    state: str
-
-
 FILE_MEDIA_TYPES = ("application/x-ndjson", "text/csv", "application/gzip")
 FORM_OVERHEAD_BYTES = 1024 * 1024  # multipart framing and the session field
-
-
-def _user_id() -> int:
-    return int(get_jwt_identity())
 
 
 @bp.post("")
@@ -84,9 +52,9 @@ def create_upload() -> tuple[Response, int]:
         raise UnsupportedMediaType(
             "Content-Type must be multipart/form-data", {"content_type": request.content_type}
         )
-    service.check_quota(_user_id())
+    service.check_quota(current_user_id())
     upload = service.accept_upload(
-        _user_id(),
+        current_user_id(),
         request.files.get("file"),
         request.form.get("session"),
         request.form.get("format"),
@@ -108,4 +76,4 @@ def create_upload() -> tuple[Response, int]:
 )
 @jwt_required()
 def show_upload(upload_id: int) -> Response:
-    return jsonify(upload_json(service.owned_upload(_user_id(), upload_id)))
+    return jsonify(upload_json(service.owned_upload(current_user_id(), upload_id)))

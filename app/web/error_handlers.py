@@ -64,7 +64,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValueError)
     def handle_value_error(error: ValueError):
         # psycopg2 refuses text holding U+0000 before sending it; fields without their own
-        # validation (e.g. a login name) must answer 400 for it, not 500 (issue #6).
+        # validation (e.g. a login name) must answer 400 for it: bad input never costs a 500.
         if "NUL (0x00)" in str(error):
             _rollback()
             return error_response(400, "Text must not contain NUL (U+0000) characters")

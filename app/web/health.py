@@ -70,7 +70,7 @@ def health():
         "database": "ok" if database else "unavailable",
         "broker": "ok" if broker else "unavailable",
     }
-    redis_url = current_app.config.get("REDIS_URL")
+    redis_url = current_app.config["REDIS_URL"]
     if redis_url and redis_url != current_app.config["CELERY_BROKER_URL"]:
         checks["redis"] = "ok" if broker_ok(redis_url) else "unavailable"
     healthy = all(value == "ok" for value in checks.values())

@@ -1,4 +1,4 @@
-"""Who is calling: the user id of the request's verified JWT."""
+"""Who is calling: the user id carried by the request's verified access token."""
 
 from __future__ import annotations
 
@@ -6,6 +6,5 @@ from flask_jwt_extended import get_jwt_identity
 
 
 def current_user_id() -> int:
-    """The caller's user id; only inside a view guarded by `jwt_required` (the token's `sub`
-    is the id as a string, as PyJWT requires)."""
+    """The caller's user id. Tokens carry it as text (PyJWT requires a string `sub`)."""
     return int(get_jwt_identity())

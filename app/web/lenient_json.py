@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 _INT64_MIN, _UINT64_END = -(2**63), 2**64
 _MAX_DIGITS = 20  # as many as 2**64 has: a longer literal (without leading zeros) is beyond
 
@@ -31,3 +33,16 @@ def loads(text: str | bytes) -> Any:
     """Parse with the standard library: NaN and Infinity allowed, integers as orjson reads
     them. Raises ValueError (also for invalid UTF-8) or RecursionError like `json.loads`."""
     return json.loads(text, parse_int=parse_integer)
+
+
+def parse(raw: bytes) -> tuple[Any, bool]:
+    """`(document, lenient)`: orjson's reading, or this module's when orjson refuses the text
+    (`lenient` is then True: numbers may be non-finite and need checking). Raises orjson's
+    JSONDecodeError, with its message, when neither parser accepts the text."""
+    try:
+        return orjson.loads(raw), False
+    except orjson.JSONDecodeError as fast_error:
+        try:
+            return loads(raw.decode("utf-8")), True
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            raise fast_error from None

@@ -37,15 +37,12 @@ def parse_json(raw: bytes) -> Any:
     guarantees they cannot be).
     """
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as fast_error:
-        try:
-            document = lenient_json.loads(raw.decode("utf-8"))
-            if has_app_context():
-                g.json_lenient = True
-            return document
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise ValidationFailed(f"Request body is not valid JSON: {fast_error}") from None
+        document, lenient = lenient_json.parse(raw)
+    except orjson.JSONDecodeError as error:
+        raise ValidationFailed(f"Request body is not valid JSON: {error}") from None
+    if lenient and has_app_context():
+        g.json_lenient = True
+    return document
 
 
 def _body_bytes() -> bytes:

@@ -3,7 +3,8 @@ changes, both found by tests/system/test_hostile_input.py, and the threaded work
 with threads, as when rate limits are kept in process memory) with the same two.
 
 - Errors gunicorn answers itself (request line or headers too large, malformed HTTP) are JSON
-  `{"error"}` like every other error of the API (SPEC §4), not gunicorn's HTML page.
+  `{"error"}` like every other error of the API (docs/sync.md#whole-request-failures), not
+  gunicorn's HTML page.
 - A client socket that sends nothing for `GUNICORN_CLIENT_TIMEOUT` seconds (default 10) is
   dropped. A sync worker serves one connection at a time, so a stalled client (slowloris)
   used to hold a worker until gunicorn killed it after `timeout` (120 s). Against many slow
@@ -14,14 +15,15 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 
 from gunicorn import util
 from gunicorn.workers.gthread import TConn
 from gunicorn.workers.gthread import ThreadWorker as _GunicornThreadWorker
 from gunicorn.workers.sync import SyncWorker as _GunicornSyncWorker
 
-CLIENT_TIMEOUT_SECONDS = float(os.environ.get("GUNICORN_CLIENT_TIMEOUT", "10"))
+from config import config_for
+
+CLIENT_TIMEOUT_SECONDS = config_for().GUNICORN_CLIENT_TIMEOUT
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:

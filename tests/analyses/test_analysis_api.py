@@ -13,7 +13,8 @@ from tests.tasks.data import END, T0, gps_track, push, session_pk, xyz
 
 @pytest.fixture
 def owner(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     spike = xyz("accelerometer", 200)
     spike[100]["data"] = {"x": 0.0, "y": 0.0, "z": 60.0}
     push(client, headers, "ride", spike + gps_track(6), end_time=END, sample_rate=100)
@@ -68,7 +69,7 @@ def test_a_session_never_analysed_has_no_results(client, owner):
 
 
 def test_other_users_sessions_and_tasks_are_not_found(client, register, owner):
-    _, stranger, _ = register()
+    stranger = register().headers
     task_id = _start(client, owner["headers"]).json["task_id"]
     push(client, stranger, "mine", xyz("gyroscope", 3))
 
@@ -109,7 +110,7 @@ def test_an_empty_body_uses_the_default_sensitivity(app, client, owner):
 
 
 def test_stats_cover_the_callers_sessions_in_the_period(client, register, owner):
-    _, stranger, _ = register()
+    stranger = register().headers
     push(client, stranger, "ride", xyz("gyroscope", 30), end_time=END)
     body = client.get(
         "/api/stats?start_date=2025-11-13&end_date=2025-11-13", headers=owner["headers"]

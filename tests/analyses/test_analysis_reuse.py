@@ -27,7 +27,8 @@ def _run_count(app) -> int:
 
 
 def _owner(app, register, client):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     push(client, headers, "ride", xyz("accelerometer", 200), end_time=END, sample_rate=100)
     return headers, session_pk(app, user["id"], "ride")
 
@@ -102,7 +103,7 @@ def test_a_run_the_sweep_queued_counts_as_the_default_parameters(app, client, re
 
 def test_a_run_of_another_users_session_is_never_returned(app, client, register):
     headers, _ = _owner(app, register, client)
-    _, stranger, _ = register()
+    stranger = register().headers
     push(client, stranger, "ride", xyz("accelerometer", 200), end_time=END, sample_rate=100)
     mine = _start(client, headers).json["task_id"]
 

@@ -43,7 +43,7 @@ def _rows(app) -> list[tuple]:
 def test_a_push_that_closes_a_session_succeeds_quickly_when_the_broker_is_down(
     app, register, broker_down_client
 ):
-    user, headers, _ = register()
+    headers = register().headers
     clock = time.monotonic()
     body = push(broker_down_client, headers, "s", xyz("accelerometer", 50), end_time=END)
     elapsed = time.monotonic() - clock
@@ -55,7 +55,7 @@ def test_a_push_that_closes_a_session_succeeds_quickly_when_the_broker_is_down(
 
 
 def test_requesting_an_analysis_when_the_broker_is_down_is_a_503(app, register, broker_down_client):
-    _, headers, _ = register()
+    headers = register().headers
     push(broker_down_client, headers, "s", xyz("accelerometer", 5), end_time=END)
 
     response = broker_down_client.post("/api/sessions/s/analysis", headers=headers)
@@ -67,9 +67,10 @@ def test_requesting_an_analysis_when_the_broker_is_down_is_a_503(app, register, 
 def test_a_session_whose_analysis_request_got_a_503_is_caught_up_by_the_sweep(
     app, register, broker_down_client
 ):
-    """Regression (issue #6, found by tests/system/test_redis_outage.py): the failed request
+    """Regression (found by tests/system/test_redis_outage.py): the failed request
     used to leave `failure` rows that made the sweep treat the session as analysed."""
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     push(broker_down_client, headers, "s", xyz("accelerometer", 5), end_time=END)
     response = broker_down_client.post("/api/sessions/s/analysis", headers=headers)
     assert response.status_code == 503
@@ -81,7 +82,8 @@ def test_a_session_whose_analysis_request_got_a_503_is_caught_up_by_the_sweep(
 
 
 def test_closing_a_session_publishes_its_analysis(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     push(client, headers, "s", xyz("accelerometer", 5))
     pk = session_pk(app, user["id"], "s")
     with app.test_request_context():
@@ -94,8 +96,10 @@ def test_closing_a_session_publishes_its_analysis(app, client, register):
 
 
 def test_the_sweep_enqueues_closed_sessions_never_analysed_once(app, client, register):
-    user, headers, _ = register()
-    other_user, other, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
+    account = register()
+    other_user, other = account.user, account.headers
     for owner, sid, fields in [
         (headers, "closed", {"end_time": END}),
         (headers, "active", {}),
@@ -132,7 +136,8 @@ def test_the_sweep_enqueues_closed_sessions_never_analysed_once(app, client, reg
 
 
 def test_a_swept_task_that_finds_results_up_to_date_leaves_no_pending_rows(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     push(client, headers, "s", xyz("accelerometer", 5), end_time=END)
     pk = session_pk(app, user["id"], "s")
     age_session(app, pk, minutes=10)
@@ -161,7 +166,8 @@ def _age_rows(app, task_id: str, **ago) -> None:
 
 
 def test_a_lost_task_is_published_again_under_its_own_id(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     push(client, headers, "s", xyz("accelerometer", 5))
     task_id = client.post("/api/sessions/s/analysis", json={"sensitivity": 2}, headers=headers)
     task_id = task_id.json["task_id"]
@@ -176,7 +182,7 @@ def test_a_lost_task_is_published_again_under_its_own_id(app, client, register):
 
 
 def test_a_task_lost_for_a_day_is_given_up(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     push(client, headers, "s", xyz("accelerometer", 5))
     task_id = client.post("/api/sessions/s/analysis", headers=headers).json["task_id"]
     _age_rows(app, task_id, days=2)

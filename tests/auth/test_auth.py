@@ -1,4 +1,4 @@
-"""Auth endpoints: SPEC §4 "Auth" and issue #2 item 4."""
+"""Auth endpoints: register, login, refresh, logout and revocation (docs/security.md#tokens)."""
 
 import pytest
 
@@ -100,7 +100,7 @@ def test_login_to_disabled_account_is_forbidden(client, register, app):
 
 
 def test_disabled_account_tokens_stop_working(client, register, app):
-    _, headers, _ = register("grace")
+    headers = register("grace").headers
     with app.app_context():
         db.session.scalar(db.select(User).filter_by(username="grace")).is_active = False
         db.session.commit()
@@ -108,7 +108,8 @@ def test_disabled_account_tokens_stop_working(client, register, app):
 
 
 def test_me_returns_the_caller(client, register):
-    user, headers, _ = register("heidi")
+    account = register("heidi")
+    user, headers = account.user, account.headers
     response = client.get("/api/auth/me", headers=headers)
     assert response.status_code == 200
     assert response.json["user"] == user
@@ -135,7 +136,7 @@ def test_expired_token_gets_401(client, app, register):
 
     from flask_jwt_extended import create_access_token
 
-    user, _, _ = register()
+    user = register().user
     with app.app_context():
         token = create_access_token(str(user["id"]), expires_delta=timedelta(seconds=-1))
     response = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
@@ -144,7 +145,7 @@ def test_expired_token_gets_401(client, app, register):
 
 
 def test_refresh_token_is_not_an_access_token(client, register):
-    _, _, tokens = register()
+    tokens = register().tokens
     response = client.get(
         "/api/auth/me", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}
     )
@@ -152,7 +153,7 @@ def test_refresh_token_is_not_an_access_token(client, register):
 
 
 def test_refresh_rotates_and_revokes_the_old_refresh_token(client, register):
-    _, _, tokens = register()
+    tokens = register().tokens
     old = {"Authorization": f"Bearer {tokens['refresh_token']}"}
     first = client.post("/api/auth/refresh", headers=old)
     assert first.status_code == 200
@@ -166,12 +167,13 @@ def test_refresh_rotates_and_revokes_the_old_refresh_token(client, register):
 
 
 def test_access_token_cannot_refresh(client, register):
-    _, headers, _ = register()
+    headers = register().headers
     assert client.post("/api/auth/refresh", headers=headers).status_code == 401
 
 
 def test_logout_revokes_access_and_refresh_token(client, register):
-    _, headers, tokens = register()
+    account = register()
+    headers, tokens = account.headers, account.tokens
     response = client.post("/api/auth/logout", headers=headers)
     assert response.status_code == 200
     assert client.get("/api/auth/me", headers=headers).status_code == 401
@@ -181,14 +183,15 @@ def test_logout_revokes_access_and_refresh_token(client, register):
 
 
 def test_logout_with_the_refresh_token_revokes_the_pair(client, register):
-    _, headers, tokens = register()
+    account = register()
+    headers, tokens = account.headers, account.tokens
     refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
     assert client.post("/api/auth/logout", headers=refresh).status_code == 200
     assert client.get("/api/auth/me", headers=headers).status_code == 401
 
 
 def test_other_sessions_of_the_same_user_survive_logout(client, register):
-    _, headers, _ = register("ivan", password="password123")
+    headers = register("ivan", password="password123").headers
     other = client.post("/api/auth/login", json={"username": "ivan", "password": "password123"})
     client.post("/api/auth/logout", headers=headers)
     other_headers = {"Authorization": f"Bearer {other.json['access_token']}"}

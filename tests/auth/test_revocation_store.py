@@ -1,4 +1,4 @@
-"""Where revocations live: Redis when configured, the database always (issue #2 item 4);
+"""Where revocations live: Redis when configured, the database always;
 token families (a reused refresh token) alike."""
 
 import pytest
@@ -27,7 +27,7 @@ def _jti(token: str, app) -> str:
 
 @pytest.mark.redis
 def test_revoked_ids_live_in_redis_with_the_token_lifetime_as_ttl(client, register, app):
-    _, _, tokens = register()
+    tokens = register().tokens
     client.post("/api/auth/refresh", headers=_bearer(tokens["refresh_token"]))  # rotation
     jti = _jti(tokens["refresh_token"], app)
     store = redis.Redis.from_url(REDIS_URL)
@@ -38,19 +38,19 @@ def test_revoked_ids_live_in_redis_with_the_token_lifetime_as_ttl(client, regist
 
 @pytest.mark.redis
 def test_revocation_survives_a_redis_that_lost_its_keys(client, register):
-    _, headers, _ = register()
+    headers = register().headers
     client.post("/api/auth/logout", headers=headers)
     redis.Redis.from_url(REDIS_URL).flushdb()  # as after a Redis restart without persistence
     assert client.get("/api/auth/me", headers=headers).status_code == 401
 
 
 def test_revocation_is_checked_in_the_database_when_redis_is_unreachable(client, register, app):
-    _, headers, _ = register()
+    headers = register().headers
     client.post("/api/auth/logout", headers=headers)
     app.config["REDIS_URL"], saved = "redis://127.0.0.1:1/0", app.config["REDIS_URL"]
     try:
         assert client.get("/api/auth/me", headers=headers).status_code == 401
-        _, fresh, _ = register()
+        fresh = register().headers
         assert client.get("/api/auth/me", headers=fresh).status_code == 200
     finally:
         app.config["REDIS_URL"] = saved
@@ -86,7 +86,7 @@ def _reuse_a_rotated_refresh_token(client, tokens) -> dict:
 def test_a_revoked_family_lives_in_redis_and_survives_a_redis_that_lost_its_keys(
     client, register, app
 ):
-    _, _, tokens = register()
+    tokens = register().tokens
     rotated = _reuse_a_rotated_refresh_token(client, tokens)
     family = _claims(rotated["access_token"], app)["fam"]
     ttl = redis.Redis.from_url(REDIS_URL).ttl(f"koodtx:revoked:family:{family}")
@@ -97,7 +97,7 @@ def test_a_revoked_family_lives_in_redis_and_survives_a_redis_that_lost_its_keys
 
 
 def test_a_family_revoked_while_redis_is_unreachable_stays_revoked(client, register, app):
-    _, _, tokens = register()
+    tokens = register().tokens
     app.config["REDIS_URL"], saved = "redis://127.0.0.1:1/0", app.config["REDIS_URL"]
     try:
         rotated = _reuse_a_rotated_refresh_token(client, tokens)

@@ -33,7 +33,8 @@ def refresh(client, pair: dict):
 
 
 def test_refresh_revokes_the_old_access_token(client, register):
-    _, headers, first = register()
+    account = register()
+    headers, first = account.headers, account.tokens
     second = refresh(client, first)
     assert second.status_code == 200
     assert client.get("/api/auth/me", headers=headers).status_code == 401
@@ -43,7 +44,7 @@ def test_refresh_revokes_the_old_access_token(client, register):
 
 
 def test_reusing_a_rotated_refresh_token_revokes_every_token_of_the_sign_in(client, register):
-    _, _, first = register("reuse", password="password123")
+    first = register("reuse", password="password123").tokens
     second = refresh(client, first).json
     third = refresh(client, second).json
     other = client.post("/api/auth/login", json={"username": "reuse", "password": "password123"})
@@ -57,7 +58,8 @@ def test_reusing_a_rotated_refresh_token_revokes_every_token_of_the_sign_in(clie
 
 
 def test_a_racing_rotation_counts_as_reuse_and_its_tokens_die_with_the_family(app, register):
-    user, _, first = register()
+    account = register()
+    user, first = account.user, account.tokens
     with app.app_context():
         claims = decode_token(first["refresh_token"])
         account = db.session.get(User, user["id"])
@@ -74,7 +76,7 @@ def test_a_racing_rotation_counts_as_reuse_and_its_tokens_die_with_the_family(ap
 
 
 def test_sign_out_revokes_every_token_of_the_sign_in(client, register):
-    _, _, first = register()
+    first = register().tokens
     second = refresh(client, first).json
     assert (
         client.post("/api/auth/logout", headers=bearer(second["refresh_token"])).status_code == 200
@@ -97,7 +99,7 @@ def _legacy_pair(app, user_id: int) -> dict:
 
 
 def test_tokens_from_before_families_keep_working_and_join_reuse_detection(app, client, register):
-    user, _, _ = register()
+    user = register().user
     legacy = _legacy_pair(app, user["id"])
     assert works(client, legacy) == (True, True)
 

@@ -98,7 +98,7 @@ def test_unconfigured_keys_are_generated_once_and_kept_in_a_private_file(tmp_pat
 
 def test_a_token_forged_with_a_key_from_the_source_is_refused(client, register, tmp_path):
     """A new install without configured keys used to sign with a constant from config.py."""
-    user, _, _ = register()
+    user = register().user
     app = _app_without_keys(tmp_path / "secret_keys.json")
 
     def token_signed_with(key: str) -> str:

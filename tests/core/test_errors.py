@@ -1,4 +1,5 @@
-"""Every error is JSON {"error", "details"}: 404, 405, 413, 415, 500, 503 (SPEC §4)."""
+"""Every error is JSON {"error", "details"}: 404, 405, 413, 415, 500, 503
+(docs/sync.md#whole-request-failures)."""
 
 import pytest
 from sqlalchemy.exc import OperationalError

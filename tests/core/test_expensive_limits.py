@@ -68,8 +68,8 @@ def test_each_expensive_endpoint_is_limited_per_user(
     app, limited_client, register, monkeypatch, key, call, ok
 ):
     monkeypatch.setitem(app.config, key, "3 per minute")
-    _, alice, _ = register()
-    _, bob, _ = register()
+    alice = register().headers
+    bob = register().headers
     _recorded(limited_client, alice)
     _recorded(limited_client, bob)
 
@@ -84,7 +84,7 @@ def test_each_expensive_endpoint_is_limited_per_user(
 
 def test_series_and_track_share_one_budget(app, limited_client, register, monkeypatch):
     monkeypatch.setitem(app.config, "SERIES_RATE_LIMIT", "4 per minute")
-    _, headers, _ = register()
+    headers = register().headers
     _recorded(limited_client, headers)
     statuses = [_series(limited_client, headers, n).status_code for n in range(3)]
     statuses += [_track(limited_client, headers, n).status_code for n in range(2)]
@@ -95,7 +95,8 @@ def test_the_dashboard_analysis_button_counts_towards_the_same_limit(
     app, limited_client, register, monkeypatch
 ):
     monkeypatch.setitem(app.config, "ANALYSIS_RATE_LIMIT", "2 per minute")
-    user, headers, _ = register(password=PASSWORD)
+    account = register(password=PASSWORD)
+    user, headers = account.user, account.headers
     _recorded(limited_client, headers)
     assert _analysis(limited_client, headers, 0).status_code == 202
     assert sign_in(limited_client, user["username"]).status_code == 302
@@ -113,7 +114,7 @@ def test_a_dashboard_session_page_and_a_phone_stay_within_the_defaults(
 ):
     """Three views of a session page with six sensors and a track (what the page fetches),
     paging through its samples and exporting it: nothing near a default limit."""
-    _, headers, _ = register()
+    headers = register().headers
     _recorded(limited_client, headers)
     replies = []
     for _ in range(3):

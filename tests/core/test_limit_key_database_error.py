@@ -28,7 +28,7 @@ def _terminate(pid: int) -> None:
 
 
 def test_connection_lost_under_the_limit_key_is_not_a_500(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     killed = []
 
     def kill_the_first_user_lookup(conn, cursor, statement, *_args):

@@ -1,4 +1,5 @@
-"""A request's id travels with the Celery tasks that request enqueues (issue #4 item 5)."""
+"""A request's id travels with the Celery tasks that request enqueues, so one id follows the
+work into the worker logs."""
 
 from celery import signals
 

@@ -30,7 +30,7 @@ def csrf(client) -> str:
 
 @pytest.fixture
 def alice(client, register):
-    user, headers, _ = register("alice")
+    headers = register("alice").headers
     push(client, headers, push_body("walk", samples(300) + samples(5, "gps", step=1000)))
     push(client, headers, push_body("desk", samples(20), notes="on the desk", is_active=False))
     response = sign_in(client, "alice")
@@ -133,7 +133,7 @@ def test_plotly_is_served_locally(client):
 
 
 def test_another_users_session_is_not_found(client, alice, register):
-    _, bob_headers, _ = register("bob")
+    bob_headers = register("bob").headers
     push(client, bob_headers, push_body("bobs", samples(5)))
     for path in ("/dashboard/sessions/bobs", "/dashboard/sessions/bobs/delete"):
         response = client.get(path)

@@ -16,8 +16,8 @@ from tests.sync.helpers import pull, push
 
 
 def test_delete_removes_samples_and_reaches_another_devices_delta_pull(app, client, register):
-    _, phone, _ = register()
-    _, stranger, _ = register()
+    phone = register().headers
+    stranger = register().headers
     push(client, phone, push_body("gone", samples(10)))
     push(client, phone, push_body("kept", samples(1)))
     push(client, stranger, push_body("gone", samples(1)))

@@ -92,7 +92,7 @@ def test_cli_export_writes_the_same_bytes(client, auth_headers, stored, runner, 
 
 
 def test_cli_export_of_unknown_user_or_session_fails_cleanly(runner, tmp_path, register):
-    user, _, _ = register()
+    user = register().user
     out = str(tmp_path / "x.csv")
     assert runner.invoke(args=["export-session", "nobody", "s", "--output", out]).exit_code == 1
     result = runner.invoke(args=["export-session", user["username"], "s", "--output", out])

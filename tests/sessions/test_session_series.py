@@ -86,7 +86,7 @@ def test_series_errors(client, auth_headers, register):
     _series(client, auth_headers, expected=400, sensor_type="accelerometer", points="many")
     _series(client, auth_headers, expected=404, sensor_type="gyroscope")
     _series(client, auth_headers, "nope", expected=404, sensor_type="accelerometer")
-    other = register()[1]
+    other = register().headers
     assert _series(client, other, expected=404, sensor_type="accelerometer")["error"]
     assert client.get("/api/sessions/s/track", headers=other).status_code == 404
 

@@ -88,8 +88,8 @@ def test_detail_summarises_each_sensor(client, auth_headers):
 
 
 def test_every_endpoint_hides_other_users_sessions(client, register):
-    _, owner, _ = register()
-    _, other, _ = register()
+    owner = register().headers
+    other = register().headers
     push(client, owner, push_body("mine", samples(2)))
     for method, path in [
         ("get", "/api/sessions/mine"),

@@ -1,4 +1,5 @@
-"""Concurrent pushes and the in-flight push vs. delta pull (SPEC §4 "No missed changes")."""
+"""Concurrent pushes and the in-flight push vs. delta pull (docs/sync.md#concurrency and
+#watermark)."""
 
 import threading
 import time

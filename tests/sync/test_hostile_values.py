@@ -1,4 +1,4 @@
-"""Values found by the system tests' hostile-input run (issue #6) that used to be a 500."""
+"""Values found by the system tests' hostile-input run that used to be a 500."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pull rules of SPEC §4: delta by watermark, filters, stable pages, streamed data."""
+"""Pull rules (docs/sync.md#pull): delta by watermark, filters, stable pages, streamed data."""
 
 import base64
 import json
@@ -159,8 +159,8 @@ def test_invalid_pull_parameters_are_400(client, auth_headers, body):
 
 
 def test_other_users_sessions_are_invisible(client, register):
-    _, alice, _ = register("alice")
-    _, bob, _ = register("bob")
+    alice = register("alice").headers
+    bob = register("bob").headers
     push(client, alice, push_body("secret", data=samples(2)))
     assert pull(client, bob)["sessions"] == []
     assert pull(client, bob, session_ids=["secret"])["total"] == 0

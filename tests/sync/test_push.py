@@ -1,4 +1,4 @@
-"""Push rules of SPEC §4: counts, last write wins, partial acceptance, session fields."""
+"""Push rules (docs/sync.md#push): counts, last write wins, partial acceptance, session fields."""
 
 import pytest
 
@@ -237,8 +237,8 @@ def test_each_push_writes_a_sync_log(client, auth_headers, app):
 
 
 def test_two_users_with_the_same_session_id_stay_separate(client, register):
-    _, alice, _ = register("alice")
-    _, bob, _ = register("bob")
+    alice = register("alice").headers
+    bob = register("bob").headers
     push(client, alice, push_body("shared-id", data=samples(3), notes="alice"))
     body = push(client, bob, push_body("shared-id", data=samples(3, z=1.0), notes="bob"))
     assert body["inserted"] == 3  # not duplicates of alice's samples
@@ -278,10 +278,11 @@ def test_appending_after_stored_samples_and_filling_a_hole(client, auth_headers)
 def test_deleting_a_session_or_its_user_deletes_its_samples(client, register, app):
     from app.models import User
 
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     push(client, headers, push_body("gone", data=samples(30)))
     push(client, headers, push_body("kept", data=samples(20)))
-    _, other, _ = register()
+    other = register().headers
     push(client, other, push_body("theirs", data=samples(10)))
     count = db.select(db.func.count(SensorData.id))
     with app.app_context():

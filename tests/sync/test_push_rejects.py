@@ -1,4 +1,5 @@
-"""Whole-request rejections store nothing (SPEC §4 Push) and always answer JSON."""
+"""Whole-request rejections store nothing (docs/sync.md#whole-request-failures) and always
+answer JSON."""
 
 import gzip
 import resource

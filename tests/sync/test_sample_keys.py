@@ -220,7 +220,7 @@ def test_the_cap_holds_across_pushes_and_repeated_pushes_are_duplicates(
 def test_each_session_has_its_own_room(app, client, auth_headers, register, small_cap):
     push(client, auth_headers, push_body("one", _wide(small_cap)))
     other = push(client, auth_headers, push_body("two", _wide(small_cap, start=100)))
-    _, stranger, _ = register()
+    stranger = register().headers
     theirs = push(client, stranger, push_body("one", _wide(small_cap, start=200)))
     assert other["inserted"] == theirs["inserted"] == small_cap
 

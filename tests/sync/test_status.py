@@ -1,4 +1,4 @@
-"""GET /api/sync/status (SPEC §4 "Status and health")."""
+"""GET /api/sync/status (docs/sync.md#status)."""
 
 from tests.factories import push_body, samples
 from tests.sync.helpers import pull, push
@@ -23,7 +23,7 @@ def test_status_counts_sessions_records_and_recent_syncs(client, auth_headers, r
         client, auth_headers, push_body("closed", data=samples(7), end_time="2025-11-13T01:00:00Z")
     )
     pull(client, auth_headers)
-    _, other, _ = register()
+    other = register().headers
     push(client, other, push_body("theirs", data=samples(100)))
 
     body = client.get("/api/sync/status", headers=auth_headers).json

@@ -1,6 +1,7 @@
 """Hostile input against the running server: every request gets a 4xx JSON answer (or, for a
-bad *sample* inside a valid push, a 200 that skips and reports it, as SPEC §4 requires), no
-request gets a 5xx, nothing hostile is stored, and the server stays responsive."""
+bad *sample* inside a valid push, a 200 that skips and reports it, as
+docs/sync.md#invalid-samples requires), no request gets a 5xx, nothing hostile is stored, and
+the server stays responsive."""
 
 from __future__ import annotations
 

@@ -40,7 +40,8 @@ def _close(a, b):
 @pytest.fixture
 def recording(app, client, register):
     """A closed 10-minute session: accelerometer (1 spike), gyroscope and 11 GPS fixes."""
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     accel = xyz("accelerometer", 600)
     accel[300]["data"] = {"x": 0.0, "y": 0.0, "z": 40.0}
     data = accel + xyz("gyroscope", 300, step=20, seed=2) + gps_track(11)
@@ -108,7 +109,8 @@ def test_session_metrics_use_the_declared_rate_except_for_gps(app, recording):
 
 
 def test_metrics_report_gaps_in_the_recording(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     data = xyz("accelerometer", 100) + xyz("accelerometer", 100, start=T0 + 5000)
     push(client, headers, "gappy", data, sample_rate=100)
     result = calculate_session_metrics(session_pk(app, user["id"], "gappy"))
@@ -204,7 +206,8 @@ def test_automatic_analysis_waits_while_a_session_still_receives_batches(app, re
 
 
 def test_a_session_without_samples_is_analysed_as_empty(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     push(client, headers, "empty", [], end_time=END)
     result = analyze_sensor_data(session_pk(app, user["id"], "empty"))
     assert result["record_count"] == 0 and result["sensors"] == {} and result["gps"] is None
@@ -215,7 +218,8 @@ def test_an_unknown_session_is_skipped(app):
 
 
 def test_a_field_that_is_sometimes_text_counts_only_its_numbers(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     data = [
         {"sensor_type": "light", "timestamp": T0 + i, "data": {"lux": v}}
         for i, v in enumerate([10, 20.5, "bright", 30, None])
@@ -226,8 +230,9 @@ def test_a_field_that_is_sometimes_text_counts_only_its_numbers(app, client, reg
 
 
 def test_generate_statistics_counts_only_the_users_sessions_in_the_period(app, client, register):
-    user, headers, _ = register()
-    _, other_headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
+    other_headers = register().headers
     push(
         client,
         headers,

@@ -60,8 +60,10 @@ def _recorded(client, headers, session_id: str, days_ago: float, count: int = 25
 def test_old_sensor_data_of_uploaded_closed_sessions_is_deleted_in_batches(
     app, client, register, monkeypatch
 ):
-    mine, headers, _ = register()
-    other, other_headers, _ = register()
+    account = register()
+    mine, headers = account.user, account.headers
+    account = register()
+    other, other_headers = account.user, account.headers
     _recorded(client, headers, "old", 40)
     _recorded(client, headers, "recent", 10)
     _recorded(client, headers, "old-active", 40, end_time=None)
@@ -104,8 +106,8 @@ def test_old_sensor_data_of_uploaded_closed_sessions_is_deleted_in_batches(
 
 
 def test_old_sync_logs_are_deleted_and_recent_ones_kept(app, client, register, monkeypatch):
-    _, headers, _ = register()
-    _, other_headers, _ = register()
+    headers = register().headers
+    other_headers = register().headers
     for i in range(3):
         _recorded(client, headers, f"s{i}", 1)
         _recorded(client, other_headers, f"s{i}", 1)
@@ -147,7 +149,7 @@ def _upload_row(app, user_id: int, path: Path, state: str) -> None:
 
 
 def test_uploaded_files_are_deleted_after_their_import_is_long_over(app, register):
-    user, _, _ = register()
+    user = register().user
     folder = Path(app.config["UPLOAD_FOLDER"]) / "cleanup-test"
     folder.mkdir(parents=True, exist_ok=True)
     week_ago = time.time() - 8 * 86400
@@ -180,8 +182,10 @@ def test_uploaded_files_are_deleted_after_their_import_is_long_over(app, registe
 
 
 def test_sessions_left_active_are_closed_with_a_note_and_a_change_stamp(app, client, register):
-    user, headers, _ = register()
-    other, other_headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
+    account = register()
+    other, other_headers = account.user, account.headers
     data = xyz("accelerometer", 10)
     push(client, headers, "abandoned", data, notes="walk")
     push(client, headers, "live", xyz("gyroscope", 5))
@@ -218,7 +222,8 @@ def test_sessions_left_active_are_closed_with_a_note_and_a_change_stamp(app, cli
 
 
 def test_a_closed_session_without_samples_ends_at_its_last_push(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     push(client, headers, "nothing", [], start_time="2025-11-01T00:00:00Z")
     pk = session_pk(app, user["id"], "nothing")
     age_session(app, pk, hours=30)
@@ -229,7 +234,7 @@ def test_a_closed_session_without_samples_ends_at_its_last_push(app, client, reg
 
 
 def test_optimize_database_reports_table_statistics_and_keeps_data(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     push(client, headers, "s", xyz("accelerometer", 50), end_time="2025-11-13T03:00:00Z")
 
     summary = optimize_database()
@@ -246,7 +251,8 @@ def test_optimize_database_reports_table_statistics_and_keeps_data(app, client, 
 
 
 def test_cleanup_report_counts_what_is_there_and_what_cleanup_would_remove(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     _recorded(client, headers, "old", 40)
     _recorded(client, headers, "now", 0.5, end_time=None)
     age_session(app, session_pk(app, user["id"], "now"), hours=30)

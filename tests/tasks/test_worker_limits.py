@@ -27,7 +27,7 @@ def test_a_burst_of_identical_analysis_requests_is_analysed_once(
 ):
     worker = start_celery()
     worker.wait_for_output("ready.")
-    _, headers, _ = register()
+    headers = register().headers
     push(client, headers, "ride", xyz("accelerometer", 500), sample_rate=100)  # active: no hook
 
     burst = [client.post("/api/sessions/ride/analysis", headers=headers) for _ in range(40)]
@@ -53,7 +53,7 @@ def test_a_worker_imports_a_csv_with_an_endless_integer_and_deletes_the_file(
 ):
     worker = start_celery()
     worker.wait_for_output("ready.")
-    _, headers, _ = register()
+    headers = register().headers
     rows = [f"gyroscope,{T0 + 10 * i},{'9' * 5000 if i == 3 else i},0,1" for i in range(50)]
     body = post_upload(client, headers, gz(csv_file(rows)), "r.csv.gz", session=meta()).json
     with app.app_context():

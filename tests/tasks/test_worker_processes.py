@@ -53,7 +53,8 @@ def _runs_what_the_api_enqueues(app, client, register, start_celery, broker_pref
     try:
         worker = start_celery(overrides={"ANALYSIS_DELAY_SECONDS": 0})
         worker.wait_for_output("ready.")
-        user, headers, _ = register()
+        account = register()
+        user, headers = account.user, account.headers
         push(client, headers, "requested", _spiky(), sample_rate=100)  # still active: no hook
         task_id = client.post("/api/sessions/requested/analysis", headers=headers).json["task_id"]
         push(client, headers, "closed", xyz("gyroscope", 50), end_time=END)  # the push hook
@@ -99,7 +100,7 @@ def _held_analysis(app, client, register, start_celery, gate):
     overrides = {"CELERY_OVERRIDES": {"worker_lost_wait": 0.5}}
     worker = start_celery(overrides=overrides, env={"KOODTX_TEST_GATE": str(gate)}, name="first")
     worker.wait_for_output("ready.")
-    _, headers, _ = register()
+    headers = register().headers
     push(client, headers, "ride", _spiky(), sample_rate=100)
     task_id = client.post("/api/sessions/ride/analysis", headers=headers).json["task_id"]
     marker = gate / f"{task_id}.started"
@@ -145,7 +146,8 @@ def test_a_task_whose_whole_worker_is_killed_comes_back_to_another_worker(
 
 
 def test_beat_sends_due_tasks_to_a_worker(app, client, register, start_celery, tmp_path):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     push(client, headers, "forgotten", xyz("gyroscope", 20))
     pk = session_pk(app, user["id"], "forgotten")
     age_session(app, pk, hours=30)

@@ -44,7 +44,7 @@ def _pulled(client, headers, session_id: str) -> dict:
 
 
 def test_a_csv_cell_of_thousands_of_digits_is_a_line_error(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     rows = [
         f"gyroscope,{T0},1,2,3",
         f"gyroscope,{HUGE},1,2,3",
@@ -66,7 +66,7 @@ def test_a_csv_cell_of_thousands_of_digits_is_a_line_error(app, client, register
 
 
 def test_an_ndjson_line_with_thousands_of_digits_is_a_line_error(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     lines = [
         b'{"sensor_type": "gyroscope", "timestamp": %d, "data": {"x": %s}}' % (T0, HUGE.encode()),
         b'{"sensor_type": "gyroscope", "timestamp": %s, "data": {"x": 1}}' % HUGE.encode(),
@@ -82,7 +82,7 @@ def test_an_ndjson_line_with_thousands_of_digits_is_a_line_error(app, client, re
 
 
 def test_integers_beyond_64_bits_are_read_as_a_push_reads_them(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     big = 10**30
     upload_id = _upload(client, headers, csv_file([f"gyroscope,{T0},{big},0,1"]), "r.csv")
     _import(app, upload_id)
@@ -124,7 +124,7 @@ def _bomb(decoded_bytes: int) -> bytes:
 
 
 def test_a_gzip_bomb_is_refused_by_the_compression_ratio_cap(app, client, register):
-    user, headers, _ = register()
+    headers = register().headers
     content = _bomb(40_000_000)
     upload_id = _upload(client, headers, content, "bomb.csv.gz")
 
@@ -146,7 +146,7 @@ def test_a_recording_that_compresses_very_well_is_not_taken_for_a_bomb(
     app, client, register, fields
 ):
     """Constant readings with only the timestamp changing: the most compressible real data."""
-    _, headers, _ = register()
+    headers = register().headers
     samples = [
         {
             "sensor_type": "environment",
@@ -167,7 +167,7 @@ def test_a_recording_that_compresses_very_well_is_not_taken_for_a_bomb(
 
 
 def test_a_file_of_mostly_invalid_lines_is_stopped_early(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     rows = [f"gyroscope,{T0},1,2,3", *(["a"] * 30_000), f"gyroscope,{T0 + 10},1,2,3"]
     upload_id = _upload(client, headers, csv_file(rows), "junk.csv")
     settings = ImportSettings(chunk_samples=500, max_invalid_lines=1000)
@@ -184,7 +184,7 @@ def test_a_file_of_mostly_invalid_lines_is_stopped_early(app, client, register):
 
 
 def test_a_file_of_mostly_blank_lines_is_stopped_early(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     rows = [line for i in range(3000) for line in ("", "", "", f"gyroscope,{T0 + i},1,2,3")]
     upload_id = _upload(client, headers, csv_file(rows), "airy.csv")
 
@@ -199,7 +199,7 @@ def test_a_file_of_mostly_blank_lines_is_stopped_early(app, client, register):
 
 
 def test_a_file_with_some_invalid_lines_is_imported_whole(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     rows = [f"gyroscope,{T0 + 10 * i},1,2,3" if i % 5 < 3 else "a" for i in range(5000)]
     upload_id = _upload(client, headers, csv_file(rows), "patchy.csv")
 
@@ -229,7 +229,7 @@ def test_lines_are_numbered_and_capped_across_read_blocks(tmp_path):
 def test_a_file_of_one_row_repeated_is_stopped_early(app, client, register):
     """Repeats are valid duplicates, so they are not errors, but a recording has none: a
     file of them compresses far under the ratio cap and would cost the worker for nothing."""
-    _, headers, _ = register()
+    headers = register().headers
     rows = [
         f"gyroscope,{T0 + i},1,2,3" if i % 20 == 0 else f"gyroscope,{T0},1,2,3"
         for i in range(30_000)
@@ -244,7 +244,7 @@ def test_a_file_of_one_row_repeated_is_stopped_early(app, client, register):
 
 
 def test_chunks_of_long_lines_are_cut_by_their_bytes(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     lines = [
         {"sensor_type": "note", "timestamp": T0 + i, "data": {"text": f"{i}" + "x" * 20_000}}
         for i in range(40)

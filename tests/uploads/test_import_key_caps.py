@@ -16,7 +16,7 @@ def test_an_import_applies_the_key_caps_across_chunks_like_a_push(
 ):
     monkeypatch.setitem(app.config, "MAX_SESSION_SENSOR_KEYS", 8)
     monkeypatch.setitem(app.config, "UPLOAD_CHUNK_SAMPLES", 5)  # the cap spans three chunks
-    _, headers, _ = register()
+    headers = register().headers
     lines = [
         _sample(T0, {f"k{i}": i for i in range(65)}),  # too many keys
         _sample(T0 + 10, {"a" * 65: 1.0}),  # a key too long

@@ -85,7 +85,8 @@ def _recording(lines: int, seed: int = 7, lookback: int = 5000) -> list:
     ],
 )
 def test_a_gzip_upload_counts_exactly_like_pushing_it(app, client, register, lines, chunk):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     samples = _recording(lines, lookback=chunk)
     upload_id = _upload(client, headers, gz(ndjson(samples)), "imported")
 
@@ -110,7 +111,7 @@ def test_a_gzip_upload_counts_exactly_like_pushing_it(app, client, register, lin
 def test_an_import_interrupted_mid_way_resumes_without_counting_twice(
     app, client, register, monkeypatch
 ):
-    _, headers, _ = register()
+    headers = register().headers
     samples = _recording(2_000, seed=3, lookback=300)
     reference = _upload(client, headers, ndjson(samples), "reference")
     _run(app, reference, chunk_samples=300)
@@ -137,7 +138,7 @@ def test_an_import_interrupted_mid_way_resumes_without_counting_twice(
 
 
 def test_a_long_import_continues_in_steps_with_the_same_counts(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     samples = _recording(1_500, seed=5, lookback=200)
     whole = _upload(client, headers, ndjson(samples), "whole")
     stepped = _upload(client, headers, ndjson(samples), "stepped")
@@ -152,7 +153,7 @@ def test_a_long_import_continues_in_steps_with_the_same_counts(app, client, regi
 
 
 def test_running_a_finished_import_again_changes_nothing(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     upload_id = _upload(client, headers, ndjson(xyz("gyroscope", 40)))
     _run(app, upload_id)
     before = _counts(app, upload_id)
@@ -162,7 +163,7 @@ def test_running_a_finished_import_again_changes_nothing(app, client, register):
 
 
 def test_a_chunk_from_a_stale_checkpoint_is_not_applied(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     upload_id = _upload(client, headers, ndjson(xyz("gyroscope", 10)))
     with app.app_context():
         db.session.execute(update(Upload).values(state="running", lines_processed=5))
@@ -177,7 +178,8 @@ def test_a_chunk_from_a_stale_checkpoint_is_not_applied(app, client, register):
 
 
 def test_a_file_that_inflates_beyond_the_cap_fails_without_storing(app, client, register):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     content = gz(ndjson(xyz("gyroscope", 2000)))
     upload_id = _upload(client, headers, content)
 
@@ -192,7 +194,7 @@ def test_a_file_that_inflates_beyond_the_cap_fails_without_storing(app, client, 
 
 
 def test_an_import_that_keeps_failing_without_progress_is_given_up(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     upload_id = _upload(client, headers, ndjson(xyz("gyroscope", 10)))
     with app.app_context():
         db.session.execute(update(Upload).values(attempts=5))
@@ -203,7 +205,7 @@ def test_an_import_that_keeps_failing_without_progress_is_given_up(app, client, 
 
 
 def test_an_overlong_line_is_an_error_not_a_crash(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     long_line = orjson.dumps({"sensor_type": "x", "timestamp": T0, "data": {"s": "a" * 5000}})
     upload_id = _upload(client, headers, ndjson([long_line, *xyz("gyroscope", 3)]))
 

@@ -26,7 +26,7 @@ def _import(client, headers, body) -> dict:
 
 
 def test_an_upload_is_stored_then_imported_like_a_push(app, client, register):
-    user, headers, _ = register()
+    headers = register().headers
     samples = xyz("accelerometer", 120) + xyz("gyroscope", 30)
 
     response = post_upload(client, headers, gz(ndjson(samples)), "walk.ndjson.gz")
@@ -70,7 +70,7 @@ def test_an_upload_is_stored_then_imported_like_a_push(app, client, register):
 
 
 def test_csv_rows_become_samples_and_bad_rows_are_reported(app, client, register):
-    user, headers, _ = register()
+    headers = register().headers
     rows = [
         f"accelerometer,{T0},0.5,1,9.81",
         f"accelerometer,{T0 + 10},0.6,,9.8",
@@ -95,7 +95,7 @@ def test_csv_rows_become_samples_and_bad_rows_are_reported(app, client, register
 
 
 def test_malformed_lines_are_counted_and_the_first_hundred_reported(client, register):
-    _, headers, _ = register()
+    headers = register().headers
     lines = []
     for i in range(300):
         lines.append(b"{not json" if i % 2 else xyz("light", 1, start=T0 + i)[0])
@@ -126,7 +126,7 @@ def test_malformed_lines_are_counted_and_the_first_hundred_reported(client, regi
     ],
 )
 def test_unusable_files_are_rejected(client, register, content, filename, form, status, message):
-    _, headers, _ = register()
+    headers = register().headers
     if filename.endswith(".gz") and content == b"x":
         content = b"\x1f\x8bnot really gzip"
     response = post_upload(client, headers, content, filename, **form)
@@ -134,7 +134,7 @@ def test_unusable_files_are_rejected(client, register, content, filename, form, 
 
 
 def test_invalid_session_metadata_is_rejected_and_nothing_stored(app, client, register):
-    _, headers, _ = register()
+    headers = register().headers
     content = ndjson(xyz("gyroscope", 3))
     multipart = {"headers": headers, "content_type": "multipart/form-data"}
     files_before = _files(app)
@@ -158,14 +158,14 @@ def test_invalid_session_metadata_is_rejected_and_nothing_stored(app, client, re
 
 
 def test_an_upload_above_the_size_limit_is_refused(app, client, register, monkeypatch):
-    _, headers, _ = register()
+    headers = register().headers
     monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", 1000)
     response = post_upload(client, headers, ndjson(xyz("gyroscope", 50)))
     assert response.status_code == 413 and response.json["error"]
 
 
 def test_uploads_may_be_larger_than_other_requests(app, client, register, monkeypatch):
-    _, headers, _ = register()
+    headers = register().headers
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2000)
     content = ndjson(xyz("gyroscope", 100))
     assert len(content) > 2000
@@ -175,8 +175,8 @@ def test_uploads_may_be_larger_than_other_requests(app, client, register, monkey
 
 
 def test_uploads_are_only_shown_to_their_owner(client, register):
-    _, headers, _ = register()
-    _, stranger, _ = register()
+    headers = register().headers
+    stranger = register().headers
     body = post_upload(client, headers, ndjson(xyz("gyroscope", 3))).json
     assert client.get(f"/api/uploads/{body['upload_id']}", headers=stranger).status_code == 404
     assert client.get(f"/api/tasks/{body['task_id']}", headers=stranger).status_code == 404
@@ -187,7 +187,7 @@ def test_uploads_are_only_shown_to_their_owner(client, register):
 def test_unknown_session_fields_are_not_kept_and_cannot_break_the_insert(app, client, register):
     """Fields of the session part that SessionIn ignores were stored verbatim: a U+0000 in one
     of them made PostgreSQL's jsonb refuse the insert (500, found by schemathesis)."""
-    _, headers, _ = register()
+    headers = register().headers
     session = meta(extra={"a\u0000": ["\u0000"]}, notes="kept")
     response = post_upload(client, headers, ndjson(xyz("gyroscope", 3)), session=session)
     assert response.status_code == 202, response.json

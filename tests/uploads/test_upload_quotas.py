@@ -39,8 +39,9 @@ def test_uploads_beyond_the_pending_quota_are_429_and_not_stored(
     app, client, register, monkeypatch
 ):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_PENDING", 3)
-    user, headers, _ = register()
-    _, other, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
+    other = register().headers
     content = ndjson(xyz("gyroscope", 20))
     accepted = [post_upload(client, headers, content, session=meta(f"s{i}")) for i in range(3)]
     files = _files(app)
@@ -62,7 +63,8 @@ def test_uploads_beyond_the_pending_quota_are_429_and_not_stored(
 def test_uploads_beyond_the_stored_bytes_quota_are_413_and_not_stored(
     app, client, register, monkeypatch
 ):
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     content = gz(ndjson(xyz("gyroscope", 200)))
     monkeypatch.setitem(app.config, "UPLOAD_QUOTA_BYTES", int(len(content) * 2.5))
     first = post_upload(client, headers, content, "a.ndjson.gz", session=meta("a"))
@@ -80,7 +82,7 @@ def test_uploads_beyond_the_stored_bytes_quota_are_413_and_not_stored(
 
 def test_a_user_at_the_quota_is_refused_before_the_file_is_read(app, client, register, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_PENDING", 1)
-    _, headers, _ = register()
+    headers = register().headers
     assert post_upload(client, headers, ndjson(xyz("gyroscope", 5))).status_code == 202
     # Without the form field the view would answer 400 once it parsed the body.
     refused = post_upload(client, headers, ndjson(xyz("gyroscope", 5)), session=False)
@@ -92,7 +94,7 @@ def test_a_successful_import_deletes_its_file_and_frees_the_quota(
 ):
     content = gz(ndjson(xyz("gyroscope", 100)))
     monkeypatch.setitem(app.config, "UPLOAD_QUOTA_BYTES", len(content) + 10)
-    _, headers, _ = register()
+    headers = register().headers
     upload_id = post_upload(client, headers, content, "g.ndjson.gz").json["upload_id"]
     stored = Path(_row(app, upload_id).stored_path)
     assert stored.is_file()
@@ -111,7 +113,7 @@ def test_a_failed_import_keeps_its_file_for_diagnosis_and_it_counts(
 ):
     content = gz(ndjson(xyz("gyroscope", 2000)))
     monkeypatch.setitem(app.config, "UPLOAD_QUOTA_BYTES", len(content) + 10)
-    _, headers, _ = register()
+    headers = register().headers
     upload_id = post_upload(client, headers, content, "g.ndjson.gz").json["upload_id"]
 
     assert _import(app, upload_id, max_bytes=1000)["state"] == "failed"
@@ -124,7 +126,8 @@ def test_a_failed_import_keeps_its_file_for_diagnosis_and_it_counts(
 
 def test_uploads_sent_together_cannot_exceed_the_pending_quota(app, client, register, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_PENDING", 2)
-    user, headers, _ = register()
+    account = register()
+    user, headers = account.user, account.headers
     content = ndjson(xyz("gyroscope", 50))
     replies: list = []
     barrier = threading.Barrier(6)

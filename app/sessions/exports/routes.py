@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request, stream_with_context
-from flask_jwt_extended import get_jwt_identity, jwt_required
+from flask_jwt_extended import jwt_required
 
 from app.extensions import limiter
+from app.sessions.exports.schemas import ExportQuery
 from app.sessions.exports.service import prepare_export
-from app.sessions.schemas import ExportQuery
 from app.validation import parse_model
+from app.web.identity import current_user_id
 from app.web.openapi import operation
 from app.web.protection import configured, user_or_ip
 from app.web.schemas import ErrorOut
@@ -36,7 +37,7 @@ _FILE = {"type": "string", "format": "binary"}
 @jwt_required()
 def export_session(session_id: str):
     query = parse_model(ExportQuery, request.args.to_dict())
-    export = prepare_export(int(get_jwt_identity()), session_id, query.format, query.sensor_type)
+    export = prepare_export(current_user_id(), session_id, query.format, query.sensor_type)
     body = (chunk for chunk, _ in export.chunks if chunk)
     response = Response(stream_with_context(body), mimetype=export.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
