@@ -12,47 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
-
-from app.extensions import db
 from app.recordings.ownership import owned_session
-from app.sessions.service import sensor_summary
+from app.recordings.samples import intervals
+from app.recordings.samples.summary import sensor_summary
 
 MAX_GAPS = 100
 RATE_PROBE_SAMPLES = 10_000
-
-_SENSOR = "FROM sensor_data WHERE recording_session_id = :session AND sensor_type_id = :type"
-_DELTAS = f"""
-    SELECT timestamp AS ts, timestamp - lag(timestamp) OVER (ORDER BY timestamp) AS delta
-    {_SENSOR}
-"""
-
-_MOST_COMMON_INTERVAL = text(
-    f"""
-    SELECT delta FROM (
-        SELECT timestamp - lag(timestamp) OVER (ORDER BY timestamp) AS delta
-        FROM (SELECT timestamp {_SENSOR} ORDER BY timestamp LIMIT {RATE_PROBE_SAMPLES}) AS first
-    ) AS deltas WHERE delta IS NOT NULL
-    GROUP BY delta ORDER BY count(*) DESC, delta LIMIT 1
-    """
-)
-
-_GAPS = text(
-    f"""
-    SELECT ts - delta AS gap_start, ts AS gap_end,
-           count(*) OVER () AS gap_count, sum(delta) OVER () AS gap_ms
-    FROM ({_DELTAS}) AS deltas
-    WHERE delta > :threshold
-    ORDER BY ts LIMIT :limit
-    """
-)
 
 
 def _nominal_interval(
     session_pk: int, type_id: int, declared: float | None
 ) -> tuple[float | None, str | None]:
-    params = {"session": session_pk, "type": type_id}
-    observed = db.session.execute(_MOST_COMMON_INTERVAL, params).scalar()
+    observed = intervals.most_common_interval(session_pk, type_id, RATE_PROBE_SAMPLES)
     if declared is not None and (observed is None or observed <= declared):
         return declared, "declared"
     if observed:
@@ -65,13 +36,8 @@ def _sensor_coverage(session_pk: int, summary: dict, declared: float | None) -> 
     gaps: list[dict[str, int]] = []
     gap_count = missing_ms = 0
     if interval:
-        params = {
-            "session": session_pk,
-            "type": summary["type_id"],
-            "threshold": 2 * interval,
-            "limit": MAX_GAPS,
-        }
-        for start, end, count, total_ms in db.session.execute(_GAPS, params):
+        found = intervals.steps_longer_than(session_pk, summary["type_id"], 2 * interval, MAX_GAPS)
+        for start, end, count, total_ms in found:
             gap_count = int(count)
             missing_ms = round(int(total_ms) - gap_count * interval)
             gaps.append({"start": start, "end": end, "missing_ms": round(end - start - interval)})
