@@ -96,6 +96,15 @@ class Config:
     TOMBSTONE_RETENTION_DAYS = env_int("TOMBSTONE_RETENTION_DAYS", 90)
 
     UPLOAD_FOLDER = env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    # Audio recordings of sessions (app/audio): kept under this folder, at most this large.
+    AUDIO_FOLDER = env("AUDIO_FOLDER", str(INSTANCE_DIR / "audio"))
+    MAX_AUDIO_BYTES = env_int("MAX_AUDIO_BYTES", 200 * 1024 * 1024)
+    # Resumable uploads of the app (app/chunked): parts per upload, uploads open per user,
+    # hours an unfinished one is kept. The assembled file obeys MAX_UPLOAD_BYTES (sensor
+    # files) or MAX_AUDIO_BYTES (audio).
+    CHUNKED_UPLOAD_MAX_CHUNKS = env_int("CHUNKED_UPLOAD_MAX_CHUNKS", 2048)
+    CHUNKED_UPLOAD_MAX_PENDING = env_int("CHUNKED_UPLOAD_MAX_PENDING", 5)
+    CHUNKED_UPLOAD_EXPIRY_HOURS = env_int("CHUNKED_UPLOAD_EXPIRY_HOURS", 24)
 
     # Background work (app/tasks, app/analyses, app/uploads) -- see docs/celery.md.
     ANALYSIS_ON_CLOSE = env_bool("ANALYSIS_ON_CLOSE", True)  # enqueue when a push closes

@@ -1,0 +1,170 @@
+"""Adding an audio recording to a session (replay-safe), listing and finding recordings.
+
+A recording is stored in three steps: the request's file is copied to a temporary name under
+AUDIO_FOLDER (streamed, capped, hashed), its type is judged by its bytes, then one
+transaction finds or creates the session and inserts the row unless the session already
+holds the same bytes. Only then is the file renamed to its final name; a replay deletes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.audio import sniff, storage
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.models import AudioRecording, RecordingSession
+from app.sync.schemas import EARLIEST_TIMESTAMP_MS, SessionIn
+from app.sync.sessions import lock_or_create_session
+from app.sync.watermark import begin_stamped_write
+
+
+@dataclass(frozen=True)
+class ClientAudioMeta:
+    """What the app says about a recording; only the time is used (see docs/audio.md)."""
+
+    timestamp_ms: int | None = None  # the app takes Date.now() when the recording stops
+    duration_seconds: float | None = None
+    format: str | None = None
+
+
+def audio_folder() -> Path:
+    return Path(current_app.config["AUDIO_FOLDER"])
+
+
+def file_path(recording: AudioRecording) -> Path:
+    return audio_folder() / recording.stored_path
+
+
+def receive(user_id: int, source: BinaryIO) -> storage.StoredFile:
+    """Copy an uploaded file under AUDIO_FOLDER (temporary name), within MAX_AUDIO_BYTES."""
+    path = storage.new_path(audio_folder() / str(user_id))
+    return storage.save_stream(source, path, current_app.config["MAX_AUDIO_BYTES"])
+
+
+def _started_at(meta: ClientAudioMeta, info: sniff.AudioInfo) -> datetime | None:
+    if meta.timestamp_ms is None:
+        return None
+    now_ms = datetime.now(UTC).timestamp() * 1000
+    if not EARLIEST_TIMESTAMP_MS <= meta.timestamp_ms <= now_ms + 86_400_000:
+        raise ValidationFailed(
+            "timestamp must be milliseconds since the epoch, after 2000 and not in the future",
+            {"timestamp": meta.timestamp_ms},
+        )
+    ended = datetime.fromtimestamp(meta.timestamp_ms / 1000, tz=UTC)
+    duration = info.duration_seconds or meta.duration_seconds or 0.0
+    return ended - timedelta(seconds=min(duration, 7 * 86_400))
+
+
+def _existing(session_pk: int, sha256: str) -> AudioRecording | None:
+    return db.session.scalar(
+        select(AudioRecording).where(
+            AudioRecording.recording_session_id == session_pk, AudioRecording.sha256 == sha256
+        )
+    )
+
+
+def _insert(
+    user_id: int, session_id: str, stored: storage.StoredFile, fields: dict[str, Any]
+) -> tuple[AudioRecording, bool]:
+    stamp = begin_stamped_write()
+    start = fields["started_at"] or stamp
+    session, _ = lock_or_create_session(
+        user_id, SessionIn(session_id=session_id, start_time=start), stamp
+    )
+    found = _existing(session.id, stored.sha256)
+    if found is not None:
+        db.session.commit()
+        return found, False
+    recording = AudioRecording(
+        user_id=user_id,
+        recording_session_id=session.id,
+        sha256=stored.sha256,
+        size_bytes=stored.size,
+        stored_path=f"{user_id}/{stored.sha256[:16]}-{stored.path.stem}.{fields['format']}",
+        **fields,
+    )
+    db.session.add(recording)
+    db.session.commit()
+    return recording, True
+
+
+def add_recording(
+    user_id: int, session_id: str, stored: storage.StoredFile, filename: str, meta: ClientAudioMeta
+) -> tuple[AudioRecording, bool]:
+    """Make the received file a recording of the session (created provisionally when unknown).
+    Returns (recording, created); the same bytes again return the first recording."""
+    try:
+        info = sniff.inspect(stored.path)
+        fields = {
+            "filename": Path(filename or "audio").name[:255],
+            "format": info.type.format,
+            "mime_type": info.type.mime_type,
+            "duration_seconds": info.duration_seconds or meta.duration_seconds,
+            "sample_rate": info.sample_rate,
+            "channels": info.channels,
+            "started_at": _started_at(meta, info),
+            "client_timestamp_ms": meta.timestamp_ms,
+            "client_format": (meta.format or None) and meta.format[:20],
+        }
+        try:
+            recording, created = _insert(user_id, session_id, stored, fields)
+        except IntegrityError:  # the same bytes sent twice at once: the other request won
+            db.session.rollback()
+            recording, created = _insert(user_id, session_id, stored, fields)
+        if created:
+            stored.path.rename(file_path(recording))
+            return recording, True
+    except BaseException:
+        db.session.rollback()
+        stored.path.unlink(missing_ok=True)
+        raise
+    stored.path.unlink(missing_ok=True)
+    return recording, False
+
+
+def recording_json(recording: AudioRecording, session_id: str) -> dict[str, Any]:
+    """A recording as /api shows it (snake_case, ISO times)."""
+    return {
+        "id": recording.id,
+        "filename": recording.filename,
+        "format": recording.format,
+        "mime_type": recording.mime_type,
+        "size_bytes": recording.size_bytes,
+        "sha256": recording.sha256,
+        "duration_seconds": recording.duration_seconds,
+        "sample_rate": recording.sample_rate,
+        "channels": recording.channels,
+        "started_at": recording.started_at,
+        "created_at": recording.created_at,
+        "url": f"/api/sessions/{session_id}/audio/{recording.id}",
+    }
+
+
+def recordings_of(session: RecordingSession) -> list[AudioRecording]:
+    query = select(AudioRecording).where(AudioRecording.recording_session_id == session.id)
+    return list(db.session.scalars(query.order_by(AudioRecording.started_at, AudioRecording.id)))
+
+
+def audio_recordings_json(session: RecordingSession) -> list[dict[str, Any]]:
+    """The session's recordings, for the session detail of either protocol."""
+    return [recording_json(r, session.session_id) for r in recordings_of(session)]
+
+
+def owned_recording(session: RecordingSession, audio_id: int) -> AudioRecording:
+    """A recording of the caller's session; 404 otherwise."""
+    recording = db.session.scalar(
+        select(AudioRecording).where(
+            AudioRecording.id == audio_id, AudioRecording.recording_session_id == session.id
+        )
+    )
+    if recording is None:
+        raise NotFound(f"Audio recording {audio_id} not found", {"audio_id": audio_id})
+    return recording
