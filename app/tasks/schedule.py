@@ -13,6 +13,7 @@ DAY = 24 * HOUR
 WEEK = 7 * DAY
 
 _CLEANUP = "app.tasks.file_cleanup"
+_AUDIO = "app.tasks.audio_files"
 
 BEAT_SCHEDULE: dict[str, dict] = {
     "cleanup-old-sensor-data": {
@@ -38,6 +39,22 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=2, minute=30),
         "args": (7,),
         "options": {"expires": DAY},
+    },
+    "cleanup-old-audio": {
+        "task": f"{_AUDIO}.cleanup_old_audio",
+        "schedule": crontab(hour=3, minute=10),
+        "args": (30,),  # as the samples of the same sessions
+        "options": {"expires": DAY},
+    },
+    "cleanup-orphan-audio-files": {
+        "task": f"{_AUDIO}.cleanup_orphan_audio_files",
+        "schedule": crontab(hour=3, minute=20),
+        "options": {"expires": DAY},
+    },
+    "expire-chunked-uploads": {
+        "task": f"{_AUDIO}.expire_chunked_uploads",
+        "schedule": 900.0,
+        "options": {"expires": 900},
     },
     "optimize-database": {
         "task": f"{_CLEANUP}.optimize_database",
