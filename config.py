@@ -152,6 +152,8 @@ class Config:
     # one series per sensor plus the GPS track; bulk downloads belong to exports.
     ANALYSIS_RATE_LIMIT = env("ANALYSIS_RATE_LIMIT", "10 per minute")  # API and dashboard
     UPLOAD_RATE_LIMIT = env("UPLOAD_RATE_LIMIT", "10 per minute")
+    AUDIO_RATE_LIMIT = env("AUDIO_RATE_LIMIT", "60 per minute")  # the app's audio uploads
+    CHUNK_RATE_LIMIT = env("CHUNK_RATE_LIMIT", "600 per minute")  # parts of resumable uploads
     EXPORT_RATE_LIMIT = env("EXPORT_RATE_LIMIT", "30 per minute")
     SERIES_RATE_LIMIT = env("SERIES_RATE_LIMIT", "120 per minute")  # series and track together
     DATA_RATE_LIMIT = env("DATA_RATE_LIMIT", "300 per minute")  # pages of up to 10,000 samples

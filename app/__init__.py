@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from app import health
     from app.analyses.routes import bp as analyses_bp  # issue #3: analyses, tasks, stats
     from app.api.docs import bp as docs_bp
+    from app.app_protocol import bp as app_protocol_bp  # the KooDTX app's own protocol
     from app.audio.routes import bp as audio_bp
     from app.auth.routes import bp as auth_bp
     from app.dashboard import bp as dashboard_bp  # issue #5: web dashboard
@@ -72,7 +73,14 @@ def register_blueprints(app: Flask) -> None:
     from app.uploads.routes import bp as uploads_bp  # issue #3: file uploads
 
     blueprints = (health.bp, auth_bp, sync_bp, analyses_bp, uploads_bp, docs_bp)
-    for blueprint in (*blueprints, sessions_bp, audio_bp, exports_bp, dashboard_bp):
+    for blueprint in (
+        *blueprints,
+        sessions_bp,
+        audio_bp,
+        exports_bp,
+        dashboard_bp,
+        app_protocol_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -8,6 +8,7 @@ holds the same bytes. Only then is the file renamed to its final name; a replay 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,14 +26,18 @@ from app.sync.schemas import EARLIEST_TIMESTAMP_MS, SessionIn
 from app.sync.sessions import lock_or_create_session
 from app.sync.watermark import begin_stamped_write
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 @dataclass(frozen=True)
 class ClientAudioMeta:
-    """What the app says about a recording; only the time is used (see docs/audio.md)."""
+    """What the app says about a recording; the file's own properties take precedence."""
 
     timestamp_ms: int | None = None  # the app takes Date.now() when the recording stops
     duration_seconds: float | None = None
     format: str | None = None
+    sample_rate: int | None = None  # used only when the file does not tell
+    channels: int | None = None
 
 
 def audio_folder() -> Path:
@@ -76,9 +81,12 @@ def _insert(
 ) -> tuple[AudioRecording, bool]:
     stamp = begin_stamped_write()
     start = fields["started_at"] or stamp
-    session, _ = lock_or_create_session(
-        user_id, SessionIn(session_id=session_id, start_time=start), stamp
-    )
+    incoming = SessionIn(session_id=session_id, start_time=start)
+    session, created = lock_or_create_session(user_id, incoming, stamp)
+    if created:  # until the session's own upload says otherwise (docs/app-protocol.md)
+        session.provisional = True
+    if not session.has_audio:
+        session.has_audio, session.updated_at = True, stamp  # pulled by the other devices
     found = _existing(session.id, stored.sha256)
     if found is not None:
         db.session.commit()
@@ -104,12 +112,12 @@ def add_recording(
     try:
         info = sniff.inspect(stored.path)
         fields = {
-            "filename": Path(filename or "audio").name[:255],
+            "filename": _CONTROL.sub("", Path(filename).name)[:255] or "audio",
             "format": info.type.format,
             "mime_type": info.type.mime_type,
             "duration_seconds": info.duration_seconds or meta.duration_seconds,
-            "sample_rate": info.sample_rate,
-            "channels": info.channels,
+            "sample_rate": info.sample_rate or meta.sample_rate,
+            "channels": info.channels or meta.channels,
             "started_at": _started_at(meta, info),
             "client_timestamp_ms": meta.timestamp_ms,
             "client_format": (meta.format or None) and meta.format[:20],
@@ -168,3 +176,32 @@ def owned_recording(session: RecordingSession, audio_id: int) -> AudioRecording:
     if recording is None:
         raise NotFound(f"Audio recording {audio_id} not found", {"audio_id": audio_id})
     return recording
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def app_recording_json(recording: AudioRecording, session_id: str) -> dict[str, Any]:
+    """A recording as the app protocol shows it (camelCase, milliseconds, string ids)."""
+    return {
+        "id": str(recording.id),
+        "sessionId": session_id,
+        "fileName": recording.filename,
+        "fileSize": recording.size_bytes,
+        "mimeType": recording.mime_type,
+        "format": recording.format,
+        "checksum": recording.sha256,
+        "duration": recording.duration_seconds,
+        "sampleRate": recording.sample_rate,
+        "channels": recording.channels,
+        "startTime": _ms(recording.started_at),
+        "timestamp": recording.client_timestamp_ms,
+        "url": f"/api/sessions/{session_id}/audio/{recording.id}",
+        "uploadedAt": _ms(recording.created_at),
+    }
+
+
+def app_audio_recordings_json(session: RecordingSession) -> list[dict[str, Any]]:
+    """The session's recordings, for the app protocol's session detail."""
+    return [app_recording_json(r, session.session_id) for r in recordings_of(session)]

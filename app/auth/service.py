@@ -30,7 +30,7 @@ def user_json(user: User) -> dict:
     }
 
 
-def register(data: RegisterIn) -> User:
+def register(data: RegisterIn, display_name: str | None = None) -> User:
     email = data.email.lower()
     begin_write_transaction()
     taken = db.session.scalars(
@@ -44,6 +44,7 @@ def register(data: RegisterIn) -> User:
         email=email,
         password_hash=_hasher.hash(data.password),
         device_id=data.device_id,
+        display_name=display_name,
     )
     db.session.add(user)
     try:

@@ -28,13 +28,9 @@ def _ms(moment) -> int:
 def _audio_response(user_id: int, meta: UploadMetadata, stored, filename: str) -> dict:
     client = audio.ClientAudioMeta(meta.timestamp, meta.duration, meta.format)
     recording, _ = audio.add_recording(user_id, meta.sessionId, stored, filename, client)
-    return {
-        "fileId": f"audio-{recording.id}",
-        "fileName": recording.filename,
-        "fileSize": recording.size_bytes,
-        "mimeType": recording.mime_type,
-        "url": f"/api/sessions/{meta.sessionId}/audio/{recording.id}",
-        "uploadedAt": _ms(recording.created_at),
+    described = audio.app_recording_json(recording, meta.sessionId)
+    return {"fileId": f"audio-{recording.id}"} | {
+        key: described[key] for key in ("fileName", "fileSize", "mimeType", "url", "uploadedAt")
     }
 
 

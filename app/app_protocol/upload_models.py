@@ -1,0 +1,118 @@
+"""Request and response models of the app's audio and file-upload calls.
+
+Form fields arrive as text; numbers are read as the app writes them (`n.toString()`), so
+"1700000000000" is an integer and "NaN" is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+from app.file_uploads.chunks import UPLOAD_KEY
+from app.sync.schemas import SessionId
+
+Binary = Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})]
+UploadKey = Annotated[
+    str, StringConstraints(pattern=f"^{UPLOAD_KEY.pattern}$", strict=True, max_length=100)
+]
+ShortText = Annotated[str, StringConstraints(max_length=20, pattern=r"^[^\x00]*$")]
+
+
+class AudioFieldsIn(BaseModel):
+    """The text parts of SyncManager's audio upload."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sessionId: SessionId | None = None
+    timestamp: int | None = Field(default=None, ge=0, description="ms, when recording stopped")
+    duration: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="s")
+    sampleRate: int | None = Field(default=None, ge=1, le=1_000_000)
+    channels: int | None = Field(default=None, ge=1, le=64)
+    format: ShortText | None = None
+
+
+class AudioForm(AudioFieldsIn):
+    """The whole multipart body, for the document."""
+
+    file: Binary
+
+
+class UploadForm(BaseModel):
+    file: Binary
+    metadata: str = Field(
+        description='JSON {"sessionId": "...", "dataType": "sensor" | "audio"}; for audio '
+        "also timestamp (ms), duration (s), format"
+    )
+
+
+class ChunkFieldsIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    uploadId: UploadKey
+    chunkNumber: int = Field(ge=0, description="From 0")
+    totalChunks: int = Field(ge=1)
+    metadata: str | None = Field(default=None, description="With chunk 0 only, as for /upload")
+
+
+class ChunkForm(ChunkFieldsIn):
+    chunk: Binary
+
+
+class CompleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    uploadId: UploadKey
+
+
+class AudioRecordingOut(BaseModel):
+    id: str
+    sessionId: str
+    fileName: str
+    fileSize: int
+    mimeType: str
+    format: str
+    checksum: str
+    duration: float | None
+    sampleRate: int | None
+    channels: int | None
+    startTime: int | None
+    timestamp: int | None
+    url: str
+    uploadedAt: int
+
+
+class AudioOut(BaseModel):
+    success: bool
+    data: AudioRecordingOut
+
+
+class UploadResponseOut(BaseModel):
+    """`UploadResponse` of src/api/upload.ts."""
+
+    fileId: str
+    fileName: str
+    fileSize: int
+    mimeType: str
+    url: str
+    uploadedAt: int
+
+
+class UploadOut(BaseModel):
+    success: bool
+    data: UploadResponseOut
+
+
+class ChunkResponseOut(BaseModel):
+    """`ChunkUploadResponse` of src/api/upload.ts."""
+
+    chunkId: str
+    chunkNumber: int
+    totalChunks: int
+    uploaded: bool
+
+
+class ChunkOut(BaseModel):
+    success: bool
+    data: ChunkResponseOut
