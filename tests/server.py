@@ -56,6 +56,7 @@ def server_environment(**extra: str) -> dict[str, str]:
         "CELERY_BROKER_URL": settings["CELERY_BROKER_URL"],
         "CELERY_RESULT_BACKEND": settings["CELERY_RESULT_BACKEND"],
         "UPLOAD_FOLDER": settings["UPLOAD_FOLDER"],
+        "AUDIO_FOLDER": settings["AUDIO_FOLDER"],
         "SECRET_KEY": settings["SECRET_KEY"],
         "JWT_SECRET_KEY": settings["JWT_SECRET_KEY"],
         "RATELIMIT_ENABLED": "false",
