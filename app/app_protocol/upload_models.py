@@ -10,8 +10,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from app.audio.service import LATEST_TIMESTAMP_MS
 from app.file_uploads.chunks import UPLOAD_KEY
-from app.sync.schemas import SessionId
+from app.file_uploads.metadata import UploadMetadata
+from app.sync.schemas import EARLIEST_TIMESTAMP_MS, SessionId
 
 Binary = Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})]
 UploadKey = Annotated[
@@ -26,7 +28,12 @@ class AudioFieldsIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     sessionId: SessionId | None = None
-    timestamp: int | None = Field(default=None, ge=0, description="ms, when recording stopped")
+    timestamp: int | None = Field(
+        default=None,
+        ge=EARLIEST_TIMESTAMP_MS,
+        lt=LATEST_TIMESTAMP_MS,
+        description="Milliseconds since 1970-01-01 UTC when the recording stopped",
+    )
     duration: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="s")
     sampleRate: int | None = Field(default=None, ge=1, le=1_000_000)
     channels: int | None = Field(default=None, ge=1, le=64)
@@ -41,10 +48,7 @@ class AudioForm(AudioFieldsIn):
 
 class UploadForm(BaseModel):
     file: Binary
-    metadata: str = Field(
-        description='JSON {"sessionId": "...", "dataType": "sensor" | "audio"}; for audio '
-        "also timestamp (ms), duration (s), format"
-    )
+    metadata: UploadMetadata = Field(description="As JSON")
 
 
 class ChunkFieldsIn(BaseModel):
@@ -56,8 +60,14 @@ class ChunkFieldsIn(BaseModel):
     metadata: str | None = Field(default=None, description="With chunk 0 only, as for /upload")
 
 
-class ChunkForm(ChunkFieldsIn):
+class ChunkDocForm(BaseModel):
+    """The chunk's multipart body, for the document (metadata is a JSON part)."""
+
     chunk: Binary
+    uploadId: UploadKey
+    chunkNumber: int = Field(ge=0, description="From 0, below totalChunks")
+    totalChunks: int = Field(ge=1, description="At most CHUNKED_UPLOAD_MAX_CHUNKS (2048)")
+    metadata: UploadMetadata | None = Field(default=None, description="With chunk 0 only")
 
 
 class CompleteIn(BaseModel):

@@ -14,8 +14,8 @@ from app.app_protocol.upload_models import (
     AudioFieldsIn,
     AudioForm,
     AudioOut,
+    ChunkDocForm,
     ChunkFieldsIn,
-    ChunkForm,
     ChunkOut,
     CompleteIn,
     UploadForm,
@@ -29,7 +29,7 @@ from app.file_uploads.metadata import parse_metadata
 from app.protection import configured, user_or_ip
 
 FORM_OVERHEAD_BYTES = 1024 * 1024  # multipart framing and the text parts
-AUDIO_TYPES = {"file": ("audio/m4a", "audio/mp4", "application/octet-stream")}
+AUDIO_TYPES = {"file": ("audio/mp4", "audio/m4a")}  # what SyncManager says; not believed
 
 
 def _multipart(max_file_bytes: int) -> None:
@@ -105,7 +105,7 @@ def upload_file():
     "totalChunks, and metadata with chunk 0. A part sent again replaces the earlier one. At "
     "most CHUNKED_UPLOAD_MAX_CHUNKS parts, CHUNKED_UPLOAD_MAX_PENDING unfinished uploads per "
     "user (429); an upload expires CHUNKED_UPLOAD_EXPIRY_HOURS after its last part.",
-    form=ChunkForm,
+    form=ChunkDocForm,
     responses={200: ChunkOut},
     errors=(*BODY_ERRORS, 409),
 )

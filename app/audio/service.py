@@ -26,6 +26,8 @@ from app.sync.schemas import EARLIEST_TIMESTAMP_MS, SessionIn
 from app.sync.sessions import lock_or_create_session
 from app.sync.watermark import begin_stamped_write
 
+# As the app protocol's times: anything later is a unit mistake (microseconds for ms).
+LATEST_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z, exclusive
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -57,10 +59,9 @@ def receive(user_id: int, source: BinaryIO) -> storage.StoredFile:
 def _started_at(meta: ClientAudioMeta, info: sniff.AudioInfo) -> datetime | None:
     if meta.timestamp_ms is None:
         return None
-    now_ms = datetime.now(UTC).timestamp() * 1000
-    if not EARLIEST_TIMESTAMP_MS <= meta.timestamp_ms <= now_ms + 86_400_000:
+    if not EARLIEST_TIMESTAMP_MS <= meta.timestamp_ms < LATEST_TIMESTAMP_MS:
         raise ValidationFailed(
-            "timestamp must be milliseconds since the epoch, after 2000 and not in the future",
+            "timestamp must be milliseconds since 1970-01-01 UTC between 2000 and 2100",
             {"timestamp": meta.timestamp_ms},
         )
     ended = datetime.fromtimestamp(meta.timestamp_ms / 1000, tz=UTC)

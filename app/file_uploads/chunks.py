@@ -45,9 +45,16 @@ def max_assembled_bytes() -> int:
     return max(current_app.config["MAX_UPLOAD_BYTES"], current_app.config["MAX_AUDIO_BYTES"])
 
 
+def _folder(user_id: int, upload_id: int, created_at) -> Path:
+    # The creation time makes the name unique even where a deleted row's id is used again.
+    stamp = int(created_at.timestamp() * 1_000_000)
+    return (
+        Path(current_app.config["UPLOAD_FOLDER"]) / "chunks" / str(user_id) / f"{upload_id}-{stamp}"
+    )
+
+
 def parts_folder(upload: ChunkedUpload) -> Path:
-    root = Path(current_app.config["UPLOAD_FOLDER"]) / "chunks"
-    return root / str(upload.user_id) / str(upload.id)
+    return _folder(upload.user_id, upload.id, upload.created_at)
 
 
 def part_path(upload: ChunkedUpload, number: int) -> Path:
@@ -113,7 +120,7 @@ def _open_upload(user_id: int, chunk: ChunkIn) -> ChunkedUpload:
     elif upload.state == COMPLETED:
         raise Conflict(f"Upload {chunk.upload_key!r} is already complete; start a new upload")
     elif upload.total_chunks != chunk.total_chunks:
-        raise ValidationFailed(
+        raise Conflict(
             f"totalChunks is {upload.total_chunks} for upload {chunk.upload_key!r}, "
             f"not {chunk.total_chunks}"
         )
@@ -231,7 +238,7 @@ def finish(upload: ChunkedUpload, result: dict[str, Any]) -> None:
 def _delete_expired_batch(now) -> int:
     begin_write_transaction()
     expired = db.session.execute(
-        select(ChunkedUpload.id, ChunkedUpload.user_id)
+        select(ChunkedUpload.id, ChunkedUpload.user_id, ChunkedUpload.created_at)
         .where(ChunkedUpload.expires_at <= now)
         .order_by(ChunkedUpload.id)
         .limit(EXPIRY_BATCH)
@@ -239,9 +246,8 @@ def _delete_expired_batch(now) -> int:
     ids = [row.id for row in expired]
     db.session.execute(delete(ChunkedUpload).where(ChunkedUpload.id.in_(ids)))
     db.session.commit()
-    root = Path(current_app.config["UPLOAD_FOLDER"]) / "chunks"
     for row in expired:
-        shutil.rmtree(root / str(row.user_id) / str(row.id), ignore_errors=True)
+        shutil.rmtree(_folder(row.user_id, row.id, row.created_at), ignore_errors=True)
     return len(ids)
 
 

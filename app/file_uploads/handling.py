@@ -13,7 +13,7 @@ from flask import current_app
 
 from app.audio import service as audio
 from app.audio import storage
-from app.errors import ValidationFailed
+from app.errors import Conflict
 from app.file_uploads import chunks, sensor_files
 from app.file_uploads.metadata import UploadMetadata
 from app.uploads import service as uploads
@@ -71,12 +71,12 @@ def complete_upload(user_id: int, upload_key: str) -> dict[str, Any]:
         return upload.result
     missing = chunks.missing_parts(upload)
     if missing:
-        raise ValidationFailed(
+        raise Conflict(
             f"{len(missing)} of {upload.total_chunks} parts have not arrived; send them first",
             {"missing_chunks": missing[:100], "total_chunks": upload.total_chunks},
         )
     if not upload.meta:
-        raise ValidationFailed("The upload's metadata (sent with chunk 0) is missing")
+        raise Conflict("The upload's metadata (sent with chunk 0) has not arrived")
     meta = UploadMetadata.model_validate(upload.meta)
     name = upload_key  # the parts are blobs without a file name
     if meta.dataType == "audio":

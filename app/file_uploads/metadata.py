@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from app.api.validation import parse_model
 from app.errors import ValidationFailed
-from app.sync.schemas import SessionId
+from app.sync.schemas import EARLIEST_TIMESTAMP_MS, SessionId
 
 MAX_METADATA_BYTES = 64 * 1024
 
@@ -23,8 +23,10 @@ class UploadMetadata(BaseModel):
     dataType: Literal["sensor", "audio"]
     # Audio only, like the fields of the audio call: when the recording stopped (ms),
     # its length (s) and the app's name for its format.
-    timestamp: StrictInt | None = Field(default=None, ge=0)
-    duration: float | None = Field(default=None, ge=0)
+    timestamp: StrictInt | None = Field(
+        default=None, ge=EARLIEST_TIMESTAMP_MS, lt=4_102_444_800_000, description="ms"
+    )
+    duration: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="s")
     format: StrictStr | None = Field(default=None, max_length=20)
 
 

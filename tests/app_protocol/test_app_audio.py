@@ -240,7 +240,7 @@ def test_missing_parts_are_named_and_can_be_sent_later(client, phone):
     _, complete = upload_file_chunked(
         api, data, meta, chunk_size=10_000, upload_id="upload-1-abc", skip=frozenset({1, 3})
     )
-    assert complete.status_code == 400
+    assert complete.status_code == 409
     assert complete.get_json()["details"]["missing_chunks"] == [1, 3]
     # The app retries: every part again (the stored ones are replaced), then completes.
     parts, complete = upload_file_chunked(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.file_uploads import chunks
 from app.models import AudioRecording, ChunkedUpload, ChunkedUploadPart
 from app.tasks.audio_files import (
     cleanup_old_audio,
@@ -91,22 +92,26 @@ def test_expired_chunked_uploads_and_their_parts_are_removed(app, client):
     upload_file_chunked(
         api, b"0123456789" * 3, meta, chunk_size=10, upload_id="live", skip=frozenset({2})
     )
-    chunks_root = Path(app.config["UPLOAD_FOLDER"]) / "chunks"
     with app.app_context():
+        folders = {
+            upload.upload_key: chunks.parts_folder(upload)
+            for upload in db.session.scalars(select(ChunkedUpload))
+        }
         db.session.execute(
             update(ChunkedUpload)
             .where(ChunkedUpload.upload_key == "stale")
             .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
         )
         db.session.commit()
-    parts_before = len([p for p in chunks_root.rglob("*.part")])
+    assert sorted(p.name for p in folders["stale"].iterdir()) == ["0.part", "1.part"]
 
     assert expire_chunked_uploads.apply().get() == {"uploads_deleted": 1}
 
     with app.app_context():
         assert list(db.session.scalars(select(ChunkedUpload.upload_key))) == ["live"]
         assert db.session.scalar(select(func.count()).select_from(ChunkedUploadPart)) == 2
-    assert len([p for p in chunks_root.rglob("*.part")]) == parts_before - 2
+    assert not folders["stale"].exists()
+    assert sorted(p.name for p in folders["live"].iterdir()) == ["0.part", "1.part"]
     response = api.request("POST", "/upload/complete", {"uploadId": "stale"})
     assert response.status_code == 404
 
