@@ -4,7 +4,7 @@ Routes are thin: they parse the app's request shapes and call the same services 
 (accounts and tokens, the push batch path, session rules, the pull watermark).
 """
 
-from app.app_protocol import auth_routes, session_routes  # noqa: F401  (routes on bp)
+from app.app_protocol import auth_routes, session_routes, sync_routes  # noqa: F401
 from app.app_protocol.blueprint import bp
 
 __all__ = ["bp"]

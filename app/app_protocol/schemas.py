@@ -160,7 +160,7 @@ class PullIn(_AppModel):
         default=0, ge=0, lt=LATEST_MS, description="0 (or left out): everything"
     )
     types: list[Literal["session", "metadata"]] = Field(
-        default_factory=lambda: ["session", "metadata"], max_length=2
+        default_factory=lambda: ["session", "metadata"], min_length=1, max_length=2
     )
     limit: JsonInt = Field(default=50, ge=1, le=100)
 

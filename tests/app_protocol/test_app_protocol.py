@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.app_protocol.app_client import AppApi, SyncManagerApi
+from tests.app_protocol.app_client import AppApi, SyncManagerApi, sync_item
 
 PASSWORD = "correct-horse-battery"
 
@@ -166,6 +166,85 @@ def step_sensor_data(r: Replay) -> None:
     assert late.get_json()["data"]["dataCount"] == 5
 
 
+PUSHED = "5c8d2e1f-7a3b-4c9d-8e6f-1a2b3c4d5e6f"
+
+
+def step_push(r: Replay) -> None:
+    """SyncService pushes queued items one per request ({items: [item]}), and a whole batch
+    once, which is then replayed."""
+    at = START + 120_000
+    session = {
+        "sessionId": PUSHED,
+        "startTime": at,
+        "endTime": at + 10_000,
+        "enabledSensors": ["gyroscope"],
+        "sampleRate": 100,
+        "notes": "Pushed by SyncService",
+        "isActive": False,
+    }
+    records = [
+        {"timestamp": at + 10 * i, "sensorType": "gyroscope", "x": 0.1 * i, "y": 0.0, "z": -0.1}
+        for i in range(20)
+    ]
+    items = [
+        sync_item("q-1", "session", PUSHED, session, at),
+        sync_item(
+            "q-2",
+            "metadata",
+            PUSHED,
+            {"sessionId": PUSHED, "notes": "Stairs", "metadata": {"floor": 3}},
+            at,
+        ),
+        sync_item("q-3", "sensor_data", PUSHED, {"sessionId": PUSHED, "records": records}, at),
+        sync_item("q-4", "audio", "rec-1", {"file": {"uri": "file:///a.m4a"}}, at),
+    ]
+    single = r.app.sync_push([items[0]])
+    assert single.status_code == 200, single.get_json()
+    assert single.get_json()["data"]["results"][0] == {
+        "localId": PUSHED,
+        "serverId": PUSHED,
+        "status": "completed",
+        "error": None,
+    }
+
+    batch = r.app.sync_push(items, batch_id="batch-7")
+    assert batch.status_code == 200, batch.get_json()
+    data = batch.get_json()["data"]
+    assert data["batchId"] == "batch-7" and data["synced"] == 3 and data["failed"] == 1
+    assert [result["status"] for result in data["results"]] == ["completed"] * 3 + ["failed"]
+    assert "audio" in data["results"][3]["error"]
+    replayed = r.app.sync_push(items, batch_id="batch-7").get_json()["data"]
+    assert replayed["synced"] == 3
+    r.sessions[PUSHED] = session | {"notes": "Stairs"}
+    r.samples[PUSHED] = records
+
+
+def step_pull(r: Replay) -> None:
+    """SyncService's pull from 0, then from nextTimestamp: only what changed, deletions too."""
+    response = r.app.sync_pull(0, ["session", "metadata"])
+    assert response.status_code == 200, response.get_json()
+    data = response.get_json()["data"]
+    by_id = {item["id"]: item for item in data["items"]}
+    assert set(by_id) == {WALK, PUSHED, "late-session-1", r.deleted}
+    assert by_id[r.deleted]["data"]["deleted"] is True
+    assert by_id[PUSHED]["type"] == "session" and by_id[PUSHED]["data"]["metadata"] == {"floor": 3}
+    assert by_id[WALK]["data"]["startTime"] == START and isinstance(by_id[WALK]["updatedAt"], int)
+    assert data["hasMore"] is False and isinstance(data["nextTimestamp"], int)
+
+    edited = r.app.update_session(WALK, metadata={"weather": "rain"})
+    assert edited.status_code == 200
+    delta = r.app.sync_pull(data["nextTimestamp"], ["session", "metadata"]).get_json()["data"]
+    assert [item["id"] for item in delta["items"] if not item["data"].get("deleted")] == [WALK]
+
+
+def step_stats(r: Replay) -> None:
+    response = r.app.get_sync_stats()
+    assert response.status_code == 200
+    stats = response.get_json()["data"]
+    assert stats["totalPushed"] >= 280 + 20 and stats["totalPulled"] >= 4
+    assert stats["lastSyncTimestamp"] > START and stats["pendingItems"] == 0
+
+
 def step_refresh(r: Replay) -> None:
     old_refresh = r.app.tokens.refresh_token
     response = r.app.refresh_token()
@@ -196,7 +275,10 @@ def test_the_app_replays_every_call_in_order(replay: Replay, client):
     step_sessions(replay)
     step_sensor_data(replay)
     # P2: step_audio(replay) — call 7, POST /sessions/{sessionId}/audio (multipart).
+    step_push(replay)
     # P2: step_upload_single(replay), step_upload_chunked(replay) — call 11.
+    step_pull(replay)
+    step_stats(replay)
     step_refresh(replay)
     step_logout(replay)
     check_through_api(replay, client)
