@@ -14,7 +14,6 @@ its start back.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -22,11 +21,16 @@ from sqlalchemy import select
 
 from app.api.validation import parse_model
 from app.app_protocol.times import from_ms
-from app.errors import PayloadTooLarge, ValidationFailed
+from app.errors import PayloadTooLarge
 from app.extensions import db
 from app.models import RecordingSession
+from app.models.base import utcnow
 from app.sync.push import PushLimits, push
-from app.sync.schemas import EARLIEST_TIMESTAMP_MS, FUTURE_TOLERANCE, PushRequest, SessionIn
+from app.sync.schemas import (
+    PushRequest,
+    SessionIn,
+    split_samples,
+)
 from app.sync.sessions import lock_or_create_session
 from app.sync.watermark import begin_stamped_write
 
@@ -50,40 +54,35 @@ def to_sample(record: Any) -> Any:
     }
 
 
-def _first_timestamp(samples: list[Any]) -> int | None:
-    """The earliest timestamp that the per-sample checks will accept."""
-    latest = int((datetime.now(UTC) + FUTURE_TOLERANCE).timestamp() * 1000)
-    valid = [
-        s["timestamp"]
-        for s in samples
-        if isinstance(s, dict)
-        and type(s.get("timestamp")) is int
-        and EARLIEST_TIMESTAMP_MS <= s["timestamp"] <= latest
-    ]
-    return min(valid, default=None)
+def _first_valid(samples: list[Any], limits: PushLimits, check_numbers: bool) -> int | None:
+    """The earliest timestamp among the samples push will accept (None: none will)."""
+    valid, _ = split_samples(samples, utcnow(), check_numbers=check_numbers, keys=limits.keys)
+    return min((sample["timestamp"] for _, sample in valid), default=None)
 
 
-def ensure_session(user_id: int, session_id: str, first_ms: int | None) -> bool:
+def ensure_session(
+    user_id: int, session_id: str, samples: list[Any], limits: PushLimits, check_numbers: bool
+) -> bool | None:
     """Create the session provisionally when samples come first, or move a provisional
     session's start back to an earlier sample (own short transaction, change-stamped).
-    Returns whether the session is provisional."""
+
+    Returns whether the session is provisional; None when it does not exist and no sample is
+    valid (nothing to create). A known, confirmed session costs one indexed read.
+    """
     row = db.session.execute(
         select(RecordingSession.provisional, RecordingSession.start_time).where(
             RecordingSession.user_id == user_id, RecordingSession.session_id == session_id
         )
     ).first()
     db.session.rollback()
+    if row is not None and not row.provisional:
+        return False
+    first_ms = _first_valid(samples, limits, check_numbers)
     if first_ms is None:
-        if row is None:
-            raise ValidationFailed(
-                "No record of this batch is valid and the session is unknown: nothing was "
-                "stored. Check each record's timestamp (ms) and sensorType.",
-                {"sessionId": session_id},
-            )
-        return row.provisional
+        return None if row is None else True
     first = from_ms(first_ms)
-    if row is not None and (not row.provisional or row.start_time <= first):
-        return row.provisional
+    if row is not None and row.start_time <= first:
+        return True
     stamp = begin_stamped_write()
     incoming = SessionIn(session_id=session_id, start_time=first, is_active=True)
     session, created = lock_or_create_session(user_id, incoming, stamp)
@@ -108,7 +107,9 @@ def store_records(
             f"Send at most {limits.max_samples} records per request; this one has {len(records)}."
         )
     samples = [to_sample(record) for record in records]
-    provisional = ensure_session(user_id, session.session_id, _first_timestamp(samples))
+    provisional = ensure_session(user_id, session.session_id, samples, limits, check_numbers)
+    if provisional is None:
+        return _all_refused(session_id, samples, limits, check_numbers)
     result = push(
         user_id,
         PushRequest(session=session, sensor_data=samples),
@@ -126,6 +127,25 @@ def store_records(
         "errorDetails": [_app_names(e) for e in result["error_details"]],
         "sessionDataCount": result["session_data_count"],
         "provisional": provisional,
+    }
+
+
+def _all_refused(
+    session_id: str, samples: list[Any], limits: PushLimits, check_numbers: bool
+) -> dict[str, Any]:
+    """The session is unknown and no record is valid: nothing to create or store; every
+    record is reported as push would report it."""
+    _, errors = split_samples(samples, utcnow(), check_numbers=check_numbers, keys=limits.keys)
+    return {
+        "sessionId": session_id,
+        "received": len(samples),
+        "inserted": 0,
+        "updated": 0,
+        "duplicates": 0,
+        "errors": len(errors),
+        "errorDetails": [_app_names(e) for e in errors[: limits.max_error_details]],
+        "sessionDataCount": 0,
+        "provisional": False,
     }
 
 

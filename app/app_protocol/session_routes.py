@@ -11,12 +11,17 @@ from app.app_protocol import samples, sessions
 from app.app_protocol.blueprint import BODY_ERRORS, app_operation, bp, user_id
 from app.app_protocol.envelope import AppErrorOut, ok, paginated
 from app.app_protocol.out_models import (
-    DeletedOut,
+    AppDeletedOut,
+    AppSessionListOut,
     SensorDataOut,
     SessionEnvelopeOut,
-    SessionListOut,
 )
-from app.app_protocol.schemas import SensorDataIn, SessionListQuery, SessionPatchIn, SessionWriteIn
+from app.app_protocol.schemas import (
+    AppSessionListQuery,
+    SensorDataIn,
+    SessionPatchIn,
+    SessionWriteIn,
+)
 from app.extensions import limiter
 from app.protection import configured, user_or_ip
 
@@ -54,13 +59,13 @@ def write_session():
 @bp.get("/sessions")
 @app_operation(
     "The caller's sessions, one page (PaginatedResponse)",
-    query=SessionListQuery,
-    responses={200: SessionListOut},
+    query=AppSessionListQuery,
+    responses={200: AppSessionListOut},
     errors=(400, 429, 503),
 )
 @jwt_required()
 def list_sessions():
-    query = parse_model(SessionListQuery, request.args.to_dict())
+    query = parse_model(AppSessionListQuery, request.args.to_dict())
     items, total = sessions.list_sessions(user_id(), query)
     return paginated(items, total, query.page, query.limit)
 
@@ -90,7 +95,7 @@ def update_session(session_id: str):
 @bp.delete("/sessions/<session_id>")
 @app_operation(
     "Delete a session and its samples; other devices' pulls report it deleted",
-    responses={200: DeletedOut, **NOT_FOUND},
+    responses={200: AppDeletedOut, **NOT_FOUND},
     errors=(429, 503),
 )
 @jwt_required()

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from app.analyses.scheduling import enqueue_after_close
 from app.api.json_provider import iso_utc
 from app.api.validation import parse_model
-from app.app_protocol.schemas import SessionListQuery, SessionPatchIn, SessionWriteIn
+from app.app_protocol.schemas import AppSessionListQuery, SessionPatchIn, SessionWriteIn
 from app.app_protocol.times import to_ms
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.models.base import utcnow
@@ -75,6 +75,8 @@ def session_json(session: RecordingSession) -> dict[str, Any]:
 
 def _push_fields(sent: dict[str, Any]) -> dict[str, Any]:
     fields = {column: sent[name] for name, column in _PUSH_FIELDS.items() if name in sent}
+    if fields.get("start_time", ...) is None:
+        del fields["start_time"]  # a session always has a start: null leaves it as it is
     if "enabledSensors" in sent and "sensorTypes" in sent:
         fields["enabled_sensors"] = sent["enabledSensors"] or sent["sensorTypes"]
     return fields
@@ -99,6 +101,7 @@ def write_session(
     fields = _push_fields(sent)
     if existing is None:
         fields.setdefault("start_time", stamp)  # sessions.ts lets the server choose the start
+    _check_span(fields, existing)
     request = parse_model(SessionIn, {"session_id": session_id} | fields)
     stored = store_batch(user_id, request, [], stamp, current_app.config["MAX_SESSION_SENSOR_KEYS"])
     session = stored.session
@@ -112,6 +115,18 @@ def write_session(
     if changed and closed:
         enqueue_after_close(session_pk)  # as a push that changes a closed session (after commit)
     return body, stored.created
+
+
+def _check_span(fields: dict[str, Any], existing: RecordingSession | None) -> None:
+    """The rule of the push (an end not before the start, sent or stored), in the app's
+    words."""
+    start = fields.get("start_time") or existing.start_time
+    end = fields["end_time"] if "end_time" in fields else existing and existing.end_time
+    if end is not None and end < start:
+        raise ValidationFailed(
+            "endTime must not be before startTime",
+            {"startTime": to_ms(start), "endTime": to_ms(end)},
+        )
 
 
 def _apply_app_fields(session: RecordingSession, sent: dict[str, Any]) -> bool:
@@ -151,7 +166,7 @@ def delete_session(user_id: int, session_id: str) -> int:
     return to_ms(api_sessions.delete_session(user_id, session_id))
 
 
-def list_sessions(user_id: int, query: SessionListQuery) -> tuple[list[dict], int]:
+def list_sessions(user_id: int, query: AppSessionListQuery) -> tuple[list[dict], int]:
     """One page of the caller's sessions in the app's order; (items, total)."""
     mine = select(RecordingSession).where(RecordingSession.user_id == user_id)
     total = db.session.scalar(select(func.count()).select_from(mine.subquery()))

@@ -10,7 +10,7 @@ from app.api.validation import parse_model
 from app.app_protocol import sync
 from app.app_protocol.blueprint import app_operation, bp, user_id
 from app.app_protocol.envelope import ok
-from app.app_protocol.out_models import PullOut, PushOut, StatsOut
+from app.app_protocol.out_models import AppPullOut, AppPushOut, AppStatsOut
 from app.app_protocol.schemas import PullIn, PushIn
 from app.extensions import limiter
 from app.observability.metrics import record_pull
@@ -39,7 +39,7 @@ from app.protection import configured, user_or_ip
             }
         ]
     },
-    responses={200: PushOut},
+    responses={200: AppPushOut},
 )
 @limiter.limit(configured("PUSH_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
@@ -56,7 +56,7 @@ def push():
     body=PullIn,
     body_required=False,
     body_example={"lastSyncTimestamp": 0, "types": ["session", "metadata"]},
-    responses={200: PullOut},
+    responses={200: AppPullOut},
 )
 @limiter.limit(configured("PULL_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
@@ -68,7 +68,7 @@ def pull():
 
 
 @bp.get("/sync/stats")
-@app_operation("Sync statistics from the sync log", responses={200: StatsOut}, errors=(429, 503))
+@app_operation("Sync statistics from the sync log", responses={200: AppStatsOut}, errors=(429, 503))
 @jwt_required()
 def stats():
     return ok(sync.stats(user_id()))
