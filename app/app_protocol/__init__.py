@@ -4,8 +4,11 @@ Routes are thin: they parse the app's request shapes and call the same services 
 (accounts and tokens, the push batch path, session rules, the pull watermark).
 """
 
-from app.app_protocol import (
-    auth_routes,  # noqa: F401  (registers its routes on bp)
+# Importing the route modules registers their routes on bp.
+from app.app_protocol import (  # noqa: F401
+    auth_routes,
+    session_routes,
+    sync_routes,
     upload_routes,  # noqa: F401  (audio and file uploads)
 )
 from app.app_protocol.blueprint import bp

@@ -64,7 +64,7 @@ def free_username(base: str) -> str:
     return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
 
 
-def register(data: schemas.RegisterIn) -> User:
+def register(data: schemas.AppRegisterIn) -> User:
     """A new account; its username is derived from the e-mail (shown in the answer)."""
     base = username_base(data.email)
     for _ in range(_ATTEMPTS):
@@ -84,7 +84,7 @@ def register(data: schemas.RegisterIn) -> User:
     raise Conflict("Could not find a free username; try again.", {"field": "username"})
 
 
-def authenticate(data: schemas.LoginIn) -> User:
+def authenticate(data: schemas.AppLoginIn) -> User:
     return service.authenticate(ApiLoginIn(username=data.email, password=data.password))
 
 

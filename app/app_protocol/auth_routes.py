@@ -9,8 +9,8 @@ from app.api.validation import parse_model
 from app.app_protocol import accounts
 from app.app_protocol.blueprint import BODY_ERRORS, app_operation, bearer_token, bp
 from app.app_protocol.envelope import ok
-from app.app_protocol.out_models import AuthOut, LogoutOut, MeOut, RefreshOut
-from app.app_protocol.schemas import LoginIn, LogoutIn, RefreshIn, RegisterIn
+from app.app_protocol.out_models import AppAuthOut, AppMeOut, LogoutOut, RefreshOut
+from app.app_protocol.schemas import AppLoginIn, AppRegisterIn, LogoutIn, RefreshIn
 from app.auth import tokens
 from app.auth.limits import registration_limits, remember_sign_in, sign_in_limits
 from app.extensions import limiter
@@ -24,14 +24,14 @@ from app.protection import configured
     description="The username is derived from the e-mail address (unique; shown as "
     "`data.user.username`) and signs in to /api and the dashboard too. 409 when the e-mail "
     "is registered already.",
-    body=RegisterIn,
+    body=AppRegisterIn,
     body_example={"name": "Alice", "email": "alice@example.com", "password": "password123"},
-    responses={201: AuthOut},
+    responses={201: AppAuthOut},
     errors=(*BODY_ERRORS, 409),
 )
 @registration_limits
 def register():
-    user = accounts.register(parse_model(RegisterIn, read_json_body()))
+    user = accounts.register(parse_model(AppRegisterIn, read_json_body()))
     remember_sign_in(user)
     return ok(accounts.auth_json(user, tokens.issue(user)), 201)
 
@@ -41,14 +41,14 @@ def register():
     "Sign in with e-mail and password (the app's login)",
     auth=False,
     description="The same limits as /api/auth/login (429 with Retry-After).",
-    body=LoginIn,
+    body=AppLoginIn,
     body_example={"email": "alice@example.com", "password": "password123"},
-    responses={200: AuthOut},
+    responses={200: AppAuthOut},
     errors=(*BODY_ERRORS, 401, 403),
 )
 @sign_in_limits()
 def login():
-    user = accounts.authenticate(parse_model(LoginIn, read_json_body()))
+    user = accounts.authenticate(parse_model(AppLoginIn, read_json_body()))
     remember_sign_in(user)
     return ok(accounts.auth_json(user, tokens.issue(user)))
 
@@ -92,7 +92,7 @@ def logout():
 
 
 @bp.get("/auth/me")
-@app_operation("The signed-in user", responses={200: MeOut}, errors=(429, 503))
+@app_operation("The signed-in user", responses={200: AppMeOut}, errors=(429, 503))
 @jwt_required()
 def me():
     return ok(accounts.user_json(current_user))

@@ -20,7 +20,7 @@ class AuthDataOut(BaseModel):
     refreshToken: str
 
 
-class AuthOut(BaseModel):
+class AppAuthOut(BaseModel):
     success: bool
     data: AuthDataOut
 
@@ -35,7 +35,7 @@ class RefreshOut(TokenPairOut):
     data: TokenPairOut
 
 
-class MeOut(BaseModel):
+class AppMeOut(BaseModel):
     success: bool
     data: AppUserOut
 
@@ -83,7 +83,7 @@ class SessionPageOut(BaseModel):
     hasPrev: bool
 
 
-class SessionListOut(SessionPageOut):
+class AppSessionListOut(SessionPageOut):
     success: bool
     data: SessionPageOut
 
@@ -94,7 +94,7 @@ class DeletedDataOut(BaseModel):
     deletedAt: int
 
 
-class DeletedOut(BaseModel):
+class AppDeletedOut(BaseModel):
     success: bool
     data: DeletedDataOut
 
@@ -135,7 +135,7 @@ class PushDataOut(BaseModel):
     results: list[PushResultOut]
 
 
-class PushOut(BaseModel):
+class AppPushOut(BaseModel):
     success: bool
     data: PushDataOut
 
@@ -154,7 +154,7 @@ class PullDataOut(BaseModel):
     fullResyncRequired: bool
 
 
-class PullOut(BaseModel):
+class AppPullOut(BaseModel):
     success: bool
     data: PullDataOut
 
@@ -167,6 +167,6 @@ class StatsDataOut(BaseModel):
     failedItems: int
 
 
-class StatsOut(BaseModel):
+class AppStatsOut(BaseModel):
     success: bool
     data: StatsDataOut

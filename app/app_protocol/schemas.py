@@ -55,7 +55,7 @@ class _AppModel(BaseModel):
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
-class RegisterIn(_AppModel):
+class AppRegisterIn(_AppModel):
     name: Annotated[
         str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*$", strict=True)
     ]
@@ -63,7 +63,7 @@ class RegisterIn(_AppModel):
     password: Password
 
 
-class LoginIn(_AppModel):
+class AppLoginIn(_AppModel):
     email: Annotated[str, StringConstraints(min_length=1, max_length=255, strict=True)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128, strict=True)]
 
@@ -120,7 +120,7 @@ class SessionPatchIn(_AppModel):
     isActive: StrictBool | None = None
 
 
-class SessionListQuery(_AppModel):
+class AppSessionListQuery(_AppModel):
     """`PaginationParams` of `src/api/types.ts`, as query-string text."""
 
     page: int = Field(default=1, ge=1, le=1_000_000)
@@ -160,7 +160,7 @@ class PullIn(_AppModel):
         default=0, ge=0, lt=LATEST_MS, description="0 (or left out): everything"
     )
     types: list[Literal["session", "metadata"]] = Field(
-        default_factory=lambda: ["session", "metadata"], max_length=2
+        default_factory=lambda: ["session", "metadata"], min_length=1, max_length=2
     )
     limit: JsonInt = Field(default=50, ge=1, le=100)
 

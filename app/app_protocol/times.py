@@ -7,11 +7,9 @@ such values are unit mistakes (seconds or microseconds instead of milliseconds).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
-
-from app.api.validation import JsonInt
+from pydantic import AfterValidator, BeforeValidator, Field, StrictInt
 
 EARLIEST_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 LATEST_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z (exclusive)
@@ -39,9 +37,15 @@ def to_ms(value: datetime | None) -> int | None:
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
+def _integral(value: Any) -> Any:
+    """1699876543210.0 → 1699876543210: JavaScript has one number type."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 # A request field holding a time: validated as an integer in range, converted to datetime.
 EpochMs = Annotated[
-    JsonInt,
+    StrictInt,
     Field(ge=EARLIEST_MS, lt=LATEST_MS, description="Milliseconds since 1970-01-01T00:00:00Z"),
+    BeforeValidator(_integral),
     AfterValidator(to_datetime),
 ]

@@ -69,6 +69,21 @@ def _started_at(meta: ClientAudioMeta, info: sniff.AudioInfo) -> datetime | None
     return ended - timedelta(seconds=min(duration, 7 * 86_400))
 
 
+def session_for_upload(
+    user_id: int, session_id: str, start: datetime, stamp: datetime
+) -> RecordingSession:
+    """The session, locked; created *provisionally* from `start` when the file came before
+    the session's own upload (as the app protocol does for samples), and moved back to an
+    earlier `start` while still provisional. Call inside a stamped write transaction."""
+    incoming = SessionIn(session_id=session_id, start_time=start, is_active=True)
+    session, created = lock_or_create_session(user_id, incoming, stamp)
+    if created:
+        session.provisional = True
+    elif session.provisional and start < session.start_time:
+        session.start_time, session.updated_at = start, stamp
+    return session
+
+
 def _existing(session_pk: int, sha256: str) -> AudioRecording | None:
     return db.session.scalar(
         select(AudioRecording).where(
@@ -82,10 +97,7 @@ def _insert(
 ) -> tuple[AudioRecording, bool]:
     stamp = begin_stamped_write()
     start = fields["started_at"] or stamp
-    incoming = SessionIn(session_id=session_id, start_time=start)
-    session, created = lock_or_create_session(user_id, incoming, stamp)
-    if created:  # until the session's own upload says otherwise (docs/app-protocol.md)
-        session.provisional = True
+    session = session_for_upload(user_id, session_id, start, stamp)
     if not session.has_audio:
         session.has_audio, session.updated_at = True, stamp  # pulled by the other devices
     found = _existing(session.id, stored.sha256)

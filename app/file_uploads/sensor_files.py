@@ -17,23 +17,15 @@ import orjson
 from flask import current_app
 from sqlalchemy import select
 
+from app.app_protocol.samples import to_sample
+from app.audio.service import session_for_upload
 from app.errors import PayloadTooLarge, ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession, Upload
-from app.sync.schemas import EARLIEST_TIMESTAMP_MS, SessionIn
+from app.sync.schemas import EARLIEST_TIMESTAMP_MS, FUTURE_TOLERANCE, SessionIn
+from app.sync.watermark import begin_stamped_write
 from app.uploads import decoding, readers, service
 from app.uploads.settings import MAX_LINE_BYTES
-
-_RECORD_KEYS = ("sensorType", "timestamp")
-
-
-def app_record_to_sample(record: Any) -> Any:
-    """One flat app record as a push sample; anything else is returned unchanged (and then
-    reported by the import as the invalid sample it is)."""
-    if not isinstance(record, dict) or not all(k in record for k in _RECORD_KEYS):
-        return record
-    data = {k: v for k, v in record.items() if k not in _RECORD_KEYS and v is not None}
-    return {"sensor_type": record["sensorType"], "timestamp": record["timestamp"], "data": data}
 
 
 def _first_line(path: Path) -> bytes:
@@ -66,7 +58,7 @@ def _ndjson_lines(path: Path) -> Iterator[bytes]:
                 yield orjson.dumps(f"line longer than {MAX_LINE_BYTES} bytes")
                 continue
             try:
-                yield orjson.dumps(app_record_to_sample(orjson.loads(line)))
+                yield orjson.dumps(to_sample(orjson.loads(line)))
             except orjson.JSONDecodeError:
                 yield line  # left for the import to report with its number
 
@@ -90,7 +82,7 @@ def normalise(path: Path) -> tuple[Path, str | None]:
         return path, None
     first = _first_line(path)
     if first.startswith(b"["):
-        samples = (orjson.dumps(app_record_to_sample(r)) for r in _array_records(path))
+        samples = (orjson.dumps(to_sample(r)) for r in _array_records(path))
         return _rewrite(path, samples), readers.NDJSON
     if first.startswith(b"{"):
         try:
@@ -105,6 +97,7 @@ def _earliest_timestamp(path: Path, fmt: str) -> int | None:
     """The first valid sample time of the file, for a session it creates."""
     settings = current_app.config
     found = None
+    latest = int((datetime.now(UTC) + FUTURE_TOLERANCE).timestamp() * 1000)  # as the import
     records = readers.records(
         path,
         fmt,
@@ -115,26 +108,34 @@ def _earliest_timestamp(path: Path, fmt: str) -> int | None:
     for record in records:
         value = (readers.parse_ndjson(record) if fmt == readers.NDJSON else record).value
         ts = value.get("timestamp") if isinstance(value, dict) else None
-        if isinstance(ts, int) and not isinstance(ts, bool) and ts >= EARLIEST_TIMESTAMP_MS:
+        if (
+            isinstance(ts, int)
+            and not isinstance(ts, bool)
+            and EARLIEST_TIMESTAMP_MS <= ts <= latest
+        ):
             found = ts if found is None else min(found, ts)
     return found
 
 
-def _session_meta(user_id: int, session_id: str, path: Path, fmt: str) -> SessionIn:
-    known = db.session.scalar(
-        select(RecordingSession.id).where(
+def _ensure_session(user_id: int, session_id: str, path: Path, fmt: str) -> None:
+    """Create the session provisionally from the file's first sample when it is unknown
+    (or move a provisional one's start back), before the import is queued."""
+    row = db.session.execute(
+        select(RecordingSession.provisional, RecordingSession.start_time).where(
             RecordingSession.user_id == user_id, RecordingSession.session_id == session_id
         )
-    )
-    if known is not None:
-        return SessionIn(session_id=session_id)
+    ).first()
+    db.session.rollback()
+    if row is not None and not row.provisional:
+        return
     earliest = _earliest_timestamp(path, fmt)
     if earliest is None:
-        raise ValidationFailed("The file holds no sample with a valid timestamp")
-    # A session the server does not know yet starts with its first sample (provisionally,
-    # as for the app's sample uploads); the session's own call later overwrites the start.
-    start = datetime.fromtimestamp(min(earliest, 253_402_300_799_000) / 1000, tz=UTC)
-    return SessionIn(session_id=session_id, start_time=start)
+        if row is None:
+            raise ValidationFailed("The file holds no sample with a valid timestamp")
+        return
+    start = datetime.fromtimestamp(earliest / 1000, tz=UTC)
+    session_for_upload(user_id, session_id, start, begin_stamped_write())
+    db.session.commit()
 
 
 def accept(user_id: int, path: Path, filename: str, session_id: str) -> Upload:
@@ -142,9 +143,9 @@ def accept(user_id: int, path: Path, filename: str, session_id: str) -> Upload:
     try:
         path, fmt = normalise(path)
         fmt = fmt or readers.detect_format(path, decoding.is_gzip(path), filename, None)
-        incoming = _session_meta(user_id, session_id, path, fmt)
-        db.session.rollback()
+        _ensure_session(user_id, session_id, path, fmt)
     except BaseException:
+        db.session.rollback()
         path.unlink(missing_ok=True)
         raise
-    return service.accept_stored(user_id, path, filename, incoming, fmt)
+    return service.accept_stored(user_id, path, filename, SessionIn(session_id=session_id), fmt)
