@@ -62,6 +62,7 @@ def server_environment(**extra: str) -> dict[str, str]:
         "RATELIMIT_ENABLED": "false",
         # No worker imports what these servers accept: uploads would stay pending up to the quota.
         "UPLOAD_MAX_PENDING": "1000000",
+        "CHUNKED_UPLOAD_MAX_PENDING": "1000000",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }

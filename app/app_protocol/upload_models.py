@@ -23,30 +23,31 @@ ShortText = Annotated[str, StringConstraints(max_length=20, pattern=r"^[^\x00]*$
 
 
 class AudioFieldsIn(BaseModel):
-    """The text parts of SyncManager's audio upload."""
+    """The text parts of SyncManager's audio upload; each may be left out (a form part has
+    no null)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    sessionId: SessionId | None = None
-    timestamp: int | None = Field(
+    sessionId: SessionId = Field(default=None, description="The path's session, if sent")
+    timestamp: int = Field(
         default=None,
         ge=EARLIEST_TIMESTAMP_MS,
         lt=LATEST_TIMESTAMP_MS,
         description="Milliseconds since 1970-01-01 UTC when the recording stopped",
     )
-    duration: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="s")
-    sampleRate: int | None = Field(default=None, ge=1, le=1_000_000)
-    channels: int | None = Field(default=None, ge=1, le=64)
-    format: ShortText | None = None
+    duration: float = Field(default=None, ge=0, allow_inf_nan=False, description="Seconds")
+    sampleRate: int = Field(default=None, ge=1, le=1_000_000)
+    channels: int = Field(default=None, ge=1, le=64)
+    format: ShortText = Field(default=None, description="The app's name for it, e.g. m4a")
 
 
-class AudioForm(AudioFieldsIn):
+class AppAudioForm(AudioFieldsIn):
     """The whole multipart body, for the document."""
 
     file: Binary
 
 
-class UploadForm(BaseModel):
+class AppUploadForm(BaseModel):
     file: Binary
     metadata: UploadMetadata = Field(description="As JSON")
 
@@ -57,26 +58,26 @@ class ChunkFieldsIn(BaseModel):
     uploadId: UploadKey
     chunkNumber: int = Field(ge=0, description="From 0")
     totalChunks: int = Field(ge=1)
-    metadata: str | None = Field(default=None, description="With chunk 0 only, as for /upload")
+    metadata: str = Field(default=None, description="With chunk 0 only, as for /upload")
 
 
-class ChunkDocForm(BaseModel):
+class AppChunkForm(BaseModel):
     """The chunk's multipart body, for the document (metadata is a JSON part)."""
 
     chunk: Binary
     uploadId: UploadKey
     chunkNumber: int = Field(ge=0, description="From 0, below totalChunks")
     totalChunks: int = Field(ge=1, description="At most CHUNKED_UPLOAD_MAX_CHUNKS (2048)")
-    metadata: UploadMetadata | None = Field(default=None, description="With chunk 0 only")
+    metadata: UploadMetadata = Field(default=None, description="With chunk 0 only, as JSON")
 
 
-class CompleteIn(BaseModel):
+class AppCompleteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     uploadId: UploadKey
 
 
-class AudioRecordingOut(BaseModel):
+class AppAudioRecordingOut(BaseModel):
     id: str
     sessionId: str
     fileName: str
@@ -93,12 +94,12 @@ class AudioRecordingOut(BaseModel):
     uploadedAt: int
 
 
-class AudioOut(BaseModel):
+class AppAudioOut(BaseModel):
     success: bool
-    data: AudioRecordingOut
+    data: AppAudioRecordingOut
 
 
-class UploadResponseOut(BaseModel):
+class AppUploadResponseOut(BaseModel):
     """`UploadResponse` of src/api/upload.ts."""
 
     fileId: str
@@ -109,12 +110,12 @@ class UploadResponseOut(BaseModel):
     uploadedAt: int
 
 
-class UploadOut(BaseModel):
+class AppUploadOut(BaseModel):
     success: bool
-    data: UploadResponseOut
+    data: AppUploadResponseOut
 
 
-class ChunkResponseOut(BaseModel):
+class AppChunkResponseOut(BaseModel):
     """`ChunkUploadResponse` of src/api/upload.ts."""
 
     chunkId: str
@@ -123,6 +124,6 @@ class ChunkResponseOut(BaseModel):
     uploaded: bool
 
 
-class ChunkOut(BaseModel):
+class AppChunkOut(BaseModel):
     success: bool
-    data: ChunkResponseOut
+    data: AppChunkResponseOut

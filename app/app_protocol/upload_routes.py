@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, request
 from flask_jwt_extended import jwt_required
 from werkzeug.datastructures import FileStorage
@@ -11,24 +13,27 @@ from app.api.validation import parse_model
 from app.app_protocol.blueprint import BODY_ERRORS, app_operation, bp, user_id
 from app.app_protocol.envelope import ok
 from app.app_protocol.upload_models import (
+    AppAudioForm,
+    AppAudioOut,
+    AppChunkForm,
+    AppChunkOut,
+    AppCompleteIn,
+    AppUploadForm,
+    AppUploadOut,
     AudioFieldsIn,
-    AudioForm,
-    AudioOut,
-    ChunkDocForm,
     ChunkFieldsIn,
-    ChunkOut,
-    CompleteIn,
-    UploadForm,
-    UploadOut,
 )
 from app.audio import service as audio
-from app.errors import UnsupportedMediaType, ValidationFailed
+from app.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from app.extensions import limiter
 from app.file_uploads import chunks, handling
 from app.file_uploads.metadata import parse_metadata
 from app.protection import configured, user_or_ip
+from app.sync.schemas import SESSION_ID_PATTERN
 
+SESSION_ID = re.compile(SESSION_ID_PATTERN)
 FORM_OVERHEAD_BYTES = 1024 * 1024  # multipart framing and the text parts
+SENSOR_FILE_TYPES = ("application/x-ndjson", "text/csv", "application/gzip")
 AUDIO_TYPES = {"file": ("audio/mp4", "audio/m4a")}  # what SyncManager says; not believed
 
 
@@ -56,19 +61,21 @@ def _file(name: str) -> FileStorage:
     "(MP4/M4A, 3GP, AAC, WAV, Ogg Opus/Vorbis, MP3), at most MAX_AUDIO_BYTES. The same file "
     "again answers 200 with the recording it already is; a session not known yet is created "
     "provisionally, starting when the recording started.",
-    form=AudioForm,
+    form=AppAudioForm,
     form_media_types=AUDIO_TYPES,
-    responses={200: AudioOut, 201: AudioOut},
+    responses={200: AppAudioOut, 201: AppAudioOut},
+    errors=(*BODY_ERRORS, 404),
 )
 @limiter.limit(configured("AUDIO_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
 def upload_audio(session_id: str):
+    if not SESSION_ID.fullmatch(session_id):  # as /api: a path that names no possible session
+        raise NotFound(f"Session {session_id!r} not found", {"session_id": session_id})
     _multipart(current_app.config["MAX_AUDIO_BYTES"])
     file = _file("file")
     fields = parse_model(AudioFieldsIn, request.form.to_dict())
     if fields.sessionId is not None and fields.sessionId != session_id:
         raise ValidationFailed("sessionId in the form differs from the session in the path")
-    parse_model(AudioFieldsIn, {"sessionId": session_id})  # the path obeys the same rule
     meta = audio.ClientAudioMeta(
         fields.timestamp, fields.duration, fields.format, fields.sampleRate, fields.channels
     )
@@ -86,8 +93,9 @@ def upload_audio(session_id: str):
     "app's records as a JSON array or NDJSON, or the NDJSON/CSV of /api/uploads) is imported "
     "in the background (`url` follows the import); an audio file becomes a recording as with "
     "the audio call (`url` downloads it).",
-    form=UploadForm,
-    responses={201: UploadOut},
+    form=AppUploadForm,
+    form_media_types={"file": (*SENSOR_FILE_TYPES, "audio/mp4")},
+    responses={201: AppUploadOut},
 )
 @limiter.limit(configured("UPLOAD_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
@@ -105,8 +113,8 @@ def upload_file():
     "totalChunks, and metadata with chunk 0. A part sent again replaces the earlier one. At "
     "most CHUNKED_UPLOAD_MAX_CHUNKS parts, CHUNKED_UPLOAD_MAX_PENDING unfinished uploads per "
     "user (429); an upload expires CHUNKED_UPLOAD_EXPIRY_HOURS after its last part.",
-    form=ChunkDocForm,
-    responses={200: ChunkOut},
+    form=AppChunkForm,
+    responses={200: AppChunkOut},
     errors=(*BODY_ERRORS, 409),
 )
 @limiter.limit(configured("CHUNK_RATE_LIMIT"), key_func=user_or_ip)
@@ -115,7 +123,7 @@ def upload_chunk():
     _multipart(current_app.config["MAX_CONTENT_LENGTH"])
     part = _file("chunk")
     fields = parse_model(ChunkFieldsIn, request.form.to_dict())
-    meta = parse_metadata(fields.metadata) if fields.metadata else None
+    meta = parse_metadata(fields.metadata) if fields.metadata is not None else None
     chunk = chunks.ChunkIn(fields.uploadId, fields.chunkNumber, fields.totalChunks, meta)
     return ok(chunks.receive_chunk(user_id(), chunk, part.stream))
 
@@ -123,15 +131,17 @@ def upload_chunk():
 @bp.post("/upload/complete")
 @app_operation(
     "Finish a resumable upload: join its parts and handle the file as /upload does",
-    description="400 naming the missing parts when some have not arrived. Completing again "
-    "answers the same as the first time (until the upload expires).",
-    body=CompleteIn,
+    description="409 naming the missing parts when some have not arrived, or when chunk 0 "
+    "brought no metadata; 400 when the joined file is not what its metadata says (as for "
+    "/upload). Completing again answers the same as the first time (until the upload "
+    "expires).",
+    body=AppCompleteIn,
     body_example={"uploadId": "upload-1763000000000-k3j9x0abc"},
-    responses={200: UploadOut},
-    errors=(*BODY_ERRORS, 404),
+    responses={200: AppUploadOut},
+    errors=(*BODY_ERRORS, 404, 409),
 )
 @limiter.limit(configured("UPLOAD_RATE_LIMIT"), key_func=user_or_ip)
 @jwt_required()
 def complete_upload():
-    upload_key = parse_model(CompleteIn, read_json_body()).uploadId
+    upload_key = parse_model(AppCompleteIn, read_json_body()).uploadId
     return ok(handling.complete_upload(user_id(), upload_key))

@@ -41,14 +41,16 @@ def _copy(source: BinaryIO, target: BinaryIO, max_bytes: int, digest, size: int 
     return size
 
 
-def save_stream(source: BinaryIO, path: Path, max_bytes: int) -> StoredFile:
-    """Write `source` to `path` block by block; 413 past `max_bytes`, 400 when empty. Nothing
-    is left behind on failure."""
+def save_stream(
+    source: BinaryIO, path: Path, max_bytes: int, allow_empty: bool = False
+) -> StoredFile:
+    """Write `source` to `path` block by block; 413 past `max_bytes`, 400 when empty (unless
+    allowed: a part of a resumable upload). Nothing is left behind on failure."""
     digest = hashlib.sha256()
     try:
         with path.open("wb") as target:
             size = _copy(source, target, max_bytes, digest)
-        if size == 0:
+        if size == 0 and not allow_empty:
             raise ValidationFailed("The file is empty")
     except BaseException:
         path.unlink(missing_ok=True)

@@ -179,7 +179,7 @@ def receive_chunk(user_id: int, chunk: ChunkIn, source: BinaryIO) -> dict[str, A
     check_chunk(chunk.upload_key, chunk.chunk_number, chunk.total_chunks)
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / "chunks" / str(user_id)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    stored = storage.save_stream(source, storage.new_path(folder), limit)
+    stored = storage.save_stream(source, storage.new_path(folder), limit, allow_empty=True)
     try:
         try:
             upload = _record_part(user_id, chunk, stored)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from app.api.validation import parse_model
 from app.errors import ValidationFailed
@@ -26,7 +26,7 @@ class UploadMetadata(BaseModel):
     timestamp: StrictInt | None = Field(
         default=None, ge=EARLIEST_TIMESTAMP_MS, lt=4_102_444_800_000, description="ms"
     )
-    duration: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="s")
+    duration: StrictFloat | None = Field(default=None, ge=0, allow_inf_nan=False, description="s")
     format: StrictStr | None = Field(default=None, max_length=20)
 
 

@@ -153,3 +153,7 @@ def filter_failure(context, failure, case, response):
     except (ValueError, KeyError, TypeError):
         return True
     return message not in rules
+
+
+# The app's audio and file uploads have hooks of their own.
+import tests.fuzz.upload_hooks  # noqa: E402, F401
