@@ -16,6 +16,11 @@ END_TIME = "2025-11-13T02:23:20Z"
 # Bodies a mutating request might need to get past validation to the ownership check.
 BODIES = {"patch": {"notes": "taken over", "end_time": END_TIME}, "post": {"sensitivity": 2.0}}
 SECRET = "victim-only-7f3a"
+# Requests where another user's id names the caller's own new thing, not the victim's: the
+# app's records for a session it has not uploaded yet create that session provisionally (ids
+# are per user). They are checked below for leaving the victim's data alone.
+OWN_NAMESPACE = {("POST", "/api/app/sessions/{session_id}/sensor-data")}
+APP_ERROR = {"success", "code", "message", "details"}
 
 
 def _samples(count: int) -> list[dict]:
@@ -77,6 +82,8 @@ def _attacks(api: Api, victim: dict[str, list[str]]):
             for name, value in zip(names, values, strict=True):
                 filled = filled.replace("{" + name + "}", value)
             for method, operation in operations.items():
+                if (method.upper(), path) in OWN_NAMESPACE:
+                    continue
                 required = _required_query(operation)
                 for query in ("", "format=csv", "format=ndjson", "format=parquet"):
                     if query and not filled.endswith("/export"):
@@ -114,12 +121,13 @@ def test_two_users_never_see_or_touch_each_others_data(healthy_system):
             reply = attacker.request(method, path, body)
             tried += 1
             assert reply.status == 404, (method, path, reply.status, reply.body[:300])
-            assert reply.is_json and set(reply.json()) <= {"error", "details"}, reply.body[:300]
+            shape = APP_ERROR if path.startswith("/api/app/") else {"error", "details"}
+            assert reply.is_json and set(reply.json()) <= shape, reply.body[:300]
             assert SECRET.encode() not in reply.body
     assert tried > 30
 
     # Listing, pulling, status and stats show only the caller's own things.
-    for path in ("/api/sessions", "/api/sync/status", "/api/stats"):
+    for path in ("/api/sessions", "/api/sync/status", "/api/stats", "/api/app/sessions"):
         shown = bob.get(path)
         assert shown.status == 200 and b"a-closed" not in shown.body and b"a-open" not in shown.body
     pulled = bob.post("/api/sync/pull", {"session_ids": alices["session_id"]}).json()
@@ -131,6 +139,13 @@ def test_two_users_never_see_or_touch_each_others_data(healthy_system):
     }
     mine = bob.post("/api/sync/push", body).json()
     assert (mine["inserted"], mine["session_data_count"]) == (1, 1)
+    record = {"timestamp": T0 + 5, "sensorType": "accelerometer", "x": 1.0}
+    path = "/api/app/sessions/a-open/sensor-data"
+    assert bob.post(path, {"data": [record]}).json()["data"]["sessionDataCount"] == 1
+    app_pull = bob.post("/api/app/sync/pull", {"lastSyncTimestamp": 0}).json()["data"]
+    bobs_own = {item["id"]: item["data"] for item in app_pull["items"]}
+    assert bobs_own["a-open"]["notes"] is None and bobs_own["a-open"]["dataCount"] == 1
+    assert bobs_own["a-closed"]["notes"] is None
     # Alice's data did not change (and nothing of Bob's appeared in it).
     after = alice.post("/api/sync/pull", {}).json()
     assert _without_volatile(after) == _without_volatile(orjson.loads(before))
