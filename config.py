@@ -103,7 +103,7 @@ class Config:
     # hours an unfinished one is kept. The assembled file obeys MAX_UPLOAD_BYTES (sensor
     # files) or MAX_AUDIO_BYTES (audio).
     CHUNKED_UPLOAD_MAX_CHUNKS = env_int("CHUNKED_UPLOAD_MAX_CHUNKS", 2048)
-    CHUNKED_UPLOAD_MAX_PENDING = env_int("CHUNKED_UPLOAD_MAX_PENDING", 5)
+    CHUNKED_UPLOAD_MAX_PENDING = env_int("CHUNKED_UPLOAD_MAX_PENDING", 10)
     CHUNKED_UPLOAD_EXPIRY_HOURS = env_int("CHUNKED_UPLOAD_EXPIRY_HOURS", 24)
 
     # Background work (app/tasks, app/analyses, app/uploads) -- see docs/celery.md.
