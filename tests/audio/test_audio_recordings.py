@@ -6,8 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from app.audio.service import app_audio_recordings_json
 from app.errors import PayloadTooLarge, ValidationFailed
+from app.extensions import db
+from app.models import RecordingSession
 from tests.audio import files
 from tests.audio.helpers import add_recording
 from tests.factories import push_body
@@ -110,3 +114,19 @@ def test_an_impossible_timestamp_is_refused(app, owner):
     user_id, _ = owner
     with pytest.raises(ValidationFailed, match="timestamp"):
         add_recording(app, user_id, "s-1", files.wav(), timestamp_ms=1_763_000_060)
+
+
+def test_the_app_protocols_listing_has_the_apps_names_and_times(app, owner):
+    user_id, _ = owner
+    audio_id, _ = add_recording(app, user_id, "s-1", files.wav(2.0), timestamp_ms=STOP_MS)
+    with app.app_context():
+        session = db.session.scalar(
+            select(RecordingSession).where(
+                RecordingSession.user_id == user_id, RecordingSession.session_id == "s-1"
+            )
+        )
+        (listed,) = app_audio_recordings_json(session)
+    assert listed["id"] == str(audio_id) and listed["sessionId"] == "s-1"
+    assert listed["startTime"] == STOP_MS - 2000 and listed["timestamp"] == STOP_MS
+    assert listed["url"] == f"/api/sessions/s-1/audio/{audio_id}"
+    assert isinstance(listed["uploadedAt"], int) and listed["mimeType"] == "audio/wav"
