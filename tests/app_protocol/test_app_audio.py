@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from app.extensions import limiter
 from app.tasks.uploads import import_upload
 from tests.app_protocol.app_client import AppApi, SyncManagerApi
 from tests.app_protocol.app_uploads import (
@@ -312,3 +313,18 @@ def test_malformed_parts_are_refused(phone, fields, message):
     headers = {"Authorization": f"Bearer {api.tokens.access_token}", "Content-Type": content_type}
     response = api.client.post("/api/app/upload/chunk", data=body, headers=headers)
     assert response.status_code == 400 and message in response.get_json()["message"]
+
+
+def test_audio_uploads_have_their_own_rate_limit(app, phone):
+    _, manager, _ = phone
+    limiter.enabled = True
+    limiter.reset()
+    app.config["AUDIO_RATE_LIMIT"] = "2 per minute"
+    try:
+        answers = [upload_audio(manager, recording(), files.wav()).status_code for _ in range(3)]
+        refused = upload_audio(manager, recording(), files.wav())
+    finally:
+        app.config["AUDIO_RATE_LIMIT"] = "60 per minute"
+        limiter.enabled = False
+    assert answers == [201, 200, 429]
+    assert refused.get_json()["code"] == "RATE_LIMITED" and refused.headers["Retry-After"]
