@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +29,7 @@ from app.models.base import utcnow
 from app.uploads import quota
 
 UPLOAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}")
-OPEN, COMPLETED = "open", "completed"
+OPEN, COMPLETING, COMPLETED = "open", "completing", "completed"
 EXPIRY_BATCH = 500
 
 
@@ -117,7 +117,7 @@ def _open_upload(user_id: int, chunk: ChunkIn) -> ChunkedUpload:
     upload = _find(user_id, chunk.upload_key)
     if upload is None:
         upload = _create(user_id, chunk)
-    elif upload.state == COMPLETED:
+    elif upload.state != OPEN:
         raise Conflict(f"Upload {chunk.upload_key!r} is already complete; start a new upload")
     elif upload.total_chunks != chunk.total_chunks:
         raise Conflict(
@@ -221,6 +221,32 @@ def assemble(upload: ChunkedUpload, target: Path, max_bytes: int) -> storage.Sto
     """Join the parts in order into `target` (413 past `max_bytes`)."""
     parts = (part_path(upload, n) for n in range(upload.total_chunks))
     return storage.concatenate(parts, target, max_bytes)
+
+
+def claim(upload: ChunkedUpload) -> None:
+    """Make this request the one completing the upload (409 while another one is), so two
+    completions sent together never handle the file twice."""
+    begin_write_transaction()
+    claimed = db.session.execute(
+        update(ChunkedUpload)
+        .where(ChunkedUpload.id == upload.id, ChunkedUpload.state == OPEN)
+        .values(state=COMPLETING)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        raise Conflict("This upload is being completed by another request; try again shortly")
+
+
+def release(upload: ChunkedUpload) -> None:
+    """Give a claimed upload back (its file was refused): it can be completed again."""
+    db.session.rollback()
+    begin_write_transaction()
+    db.session.execute(
+        update(ChunkedUpload)
+        .where(ChunkedUpload.id == upload.id, ChunkedUpload.state == COMPLETING)
+        .values(state=OPEN)
+    )
+    db.session.commit()
 
 
 def finish(upload: ChunkedUpload, result: dict[str, Any]) -> None:

@@ -78,15 +78,23 @@ def complete_upload(user_id: int, upload_key: str) -> dict[str, Any]:
     if not upload.meta:
         raise Conflict("The upload's metadata (sent with chunk 0) has not arrived")
     meta = UploadMetadata.model_validate(upload.meta)
-    name = upload_key  # the parts are blobs without a file name
+    chunks.claim(upload)
+    try:
+        result = _handle_joined(user_id, upload, meta)
+    except BaseException:
+        chunks.release(upload)
+        raise
+    chunks.finish(upload, result)
+    return result
+
+
+def _handle_joined(user_id: int, upload, meta: UploadMetadata) -> dict[str, Any]:
+    name = upload.upload_key  # the parts are blobs without a file name
     if meta.dataType == "audio":
         target = storage.new_path(audio.audio_folder() / str(user_id))
         stored = chunks.assemble(upload, target, current_app.config["MAX_AUDIO_BYTES"])
-        result = _audio_response(user_id, meta, stored, name)
-    else:
-        uploads.check_quota(user_id)
-        target = storage.new_path(_sensor_folder(user_id), ".upload")
-        chunks.assemble(upload, target, current_app.config["MAX_UPLOAD_BYTES"])
-        result = _sensor_response(user_id, meta, target, name)
-    chunks.finish(upload, result)
-    return result
+        return _audio_response(user_id, meta, stored, name)
+    uploads.check_quota(user_id)
+    target = storage.new_path(_sensor_folder(user_id), ".upload")
+    chunks.assemble(upload, target, current_app.config["MAX_UPLOAD_BYTES"])
+    return _sensor_response(user_id, meta, target, name)

@@ -7,8 +7,10 @@ import gzip
 import json
 
 import pytest
+from sqlalchemy import update
 
-from app.extensions import limiter
+from app.extensions import db, limiter
+from app.models import ChunkedUpload
 from app.tasks.uploads import import_upload
 from tests.app_protocol.app_client import AppApi, SyncManagerApi
 from tests.app_protocol.app_uploads import (
@@ -328,3 +330,35 @@ def test_audio_uploads_have_their_own_rate_limit(app, phone):
         limiter.enabled = False
     assert answers == [201, 200, 429]
     assert refused.get_json()["code"] == "RATE_LIMITED" and refused.headers["Retry-After"]
+
+
+def test_a_completion_in_progress_is_not_run_twice(app, phone):
+    api, _, _ = phone
+    meta = {"sessionId": "s-busy", "dataType": "audio"}
+    upload_file_chunked(api, files.wav(), meta, upload_id="busy", skip=frozenset({0}))
+    body, content_type = encode_form(
+        [
+            ("chunk", FilePart(files.wav(), "blob", "application/octet-stream")),
+            ("uploadId", "busy"),
+            ("chunkNumber", "0"),
+            ("totalChunks", "1"),
+            ("metadata", json.dumps(meta)),
+        ]
+    )
+    headers = {"Authorization": f"Bearer {api.tokens.access_token}", "Content-Type": content_type}
+    assert api.client.post("/api/app/upload/chunk", data=body, headers=headers).status_code == 200
+    with app.app_context():
+        db.session.execute(update(ChunkedUpload).values(state="completing"))
+        db.session.commit()
+    busy = api.request("POST", "/upload/complete", {"uploadId": "busy"})
+    assert busy.status_code == 409 and "another request" in busy.get_json()["message"]
+
+
+def test_a_refused_file_leaves_the_upload_open_for_another_try(phone):
+    api, _, _ = phone
+    meta = {"sessionId": "s-bad", "dataType": "audio"}
+    _, first = upload_file_chunked(
+        api, b"not audio at all" * 10, meta, chunk_size=50, upload_id="bad-bytes"
+    )
+    again = api.request("POST", "/upload/complete", {"uploadId": "bad-bytes"})
+    assert first.status_code == again.status_code == 400
