@@ -14,19 +14,20 @@ its start back.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
-from app.api.validation import parse_model
 from app.app_protocol.times import from_ms
-from app.errors import PayloadTooLarge
+from app.errors import PayloadTooLarge, ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession
 from app.models.base import utcnow
 from app.sync.push import PushLimits, push
 from app.sync.schemas import (
+    SESSION_ID_PATTERN,
     PushRequest,
     SessionIn,
     split_samples,
@@ -39,6 +40,7 @@ _NOT_DATA = frozenset(
     {"timestamp", "sensorType", "id", "sessionId", "isUploaded", "createdAt", "updatedAt"}
 )
 _NAMES = {"sensor_type": "sensorType"}
+_SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 
 def to_sample(record: Any) -> Any:
@@ -100,7 +102,13 @@ def store_records(
     user_id: int, session_id: str, records: list[Any], *, check_numbers: bool, body_bytes: int
 ) -> dict[str, Any]:
     """Store one batch of the app's records; the counts the app may show."""
-    session = parse_model(SessionIn, {"session_id": session_id})
+    if not _SESSION_ID.match(session_id):
+        raise ValidationFailed(
+            "The session id in the path must be 1 to 100 letters, digits or _ . : - characters, "
+            "starting with a letter or digit",
+            {"sessionId": session_id[:120]},
+        )
+    session = SessionIn(session_id=session_id)
     limits = PushLimits.from_config(current_app.config)
     if len(records) > limits.max_samples:
         raise PayloadTooLarge(

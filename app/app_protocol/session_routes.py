@@ -23,6 +23,7 @@ from app.app_protocol.schemas import (
     SessionWriteIn,
 )
 from app.extensions import limiter
+from app.observability.metrics import record_push
 from app.protection import configured, user_or_ip
 
 NOT_FOUND = {404: AppErrorOut}
@@ -143,4 +144,5 @@ def upload_sensor_data(session_id: str):
         check_numbers=g.get("json_lenient", False),
         body_bytes=request.content_length or 0,
     )
+    record_push(result)  # the same counters as /api/sync/push (the keys are the same)
     return ok(result)

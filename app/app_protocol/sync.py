@@ -28,6 +28,7 @@ from app.app_protocol.times import to_ms
 from app.errors import ApiError, ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession, SyncLog, Upload
+from app.observability.metrics import record_push
 from app.sync.pull import plan_pull
 from app.sync.schemas import PullRequest
 from app.uploads.states import OPEN_STATES
@@ -75,6 +76,9 @@ def _apply_item(user_id: int, item: SyncItemIn, check_numbers: bool) -> str:
         )
         sessions.write_session(user_id, session_id, incoming, must_exist=True)
     elif item.type == "sensor_data":
+        session_id = data.get("sessionId")  # the item's localId names the records, not a session
+        if not isinstance(session_id, str):
+            raise ValidationFailed("A sensor_data item needs data.sessionId (a string)")
         records = data.get("records")
         if not isinstance(records, list):
             raise ValidationFailed(
@@ -83,6 +87,7 @@ def _apply_item(user_id: int, item: SyncItemIn, check_numbers: bool) -> str:
         stored = samples.store_records(
             user_id, session_id, records, check_numbers=check_numbers, body_bytes=0
         )
+        record_push(stored)
         if stored["errors"]:
             first = stored["errorDetails"][0]
             raise _PartlyStored(

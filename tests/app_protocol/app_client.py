@@ -9,9 +9,9 @@ Two HTTP stacks, as in the app:
   when the call passes no data). Its methods are the calls of `src/api/auth.ts`,
   `sessions.ts` and `sync.ts`, with their names.
 - `SyncManagerApi` is `src/services/api/ApiClient.ts` as `src/services/sync/SyncManager.ts`
-  uses it: `Content-Type: application/json` only, and a bearer header only once
-  `setAuthToken` was called — which the app never does (docs/app-protocol.md), so tests call
-  `set_auth_token` themselves to get past the server's token check.
+  uses it: `Content-Type: application/json`, axios's default `Accept`, and a bearer header
+  only once `setAuthToken` was called — which the app never does (docs/app-protocol.md), so
+  tests call `set_auth_token` themselves to get past the server's token check.
 
 Each method returns the Flask test response; tests assert on what the app reads from it.
 """
@@ -24,6 +24,8 @@ from urllib.parse import urlencode
 
 BASE = "/api/app"
 _AXIOS_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+# axios's own default, which src/services/api/ApiClient.ts does not override.
+AXIOS_DEFAULT_ACCEPT = "application/json, text/plain, */*"
 _EXCLUDED = ("/auth/login", "/auth/register", "/auth/refresh")  # client.ts setupAuthInterceptor
 
 
@@ -74,7 +76,7 @@ class AppApi:
 
     def register(self, name: str, email: str, password: str):
         response = self.request(
-            "POST", "/auth/register", {"email": email, "password": password, "name": name}
+            "POST", "/auth/register", {"name": name, "email": email, "password": password}
         )
         self._keep_tokens(response)
         return response
@@ -156,7 +158,9 @@ class SyncManagerApi:
         self.auth_token = token
 
     def headers(self, content_type: str | None = "application/json") -> dict[str, str]:
-        headers = {"Content-Type": content_type} if content_type else {}
+        headers = {"Accept": AXIOS_DEFAULT_ACCEPT}
+        if content_type:
+            headers["Content-Type"] = content_type
         if self.auth_token:
             headers["Authorization"] = f"Bearer {self.auth_token}"
         return headers

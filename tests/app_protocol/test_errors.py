@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.extensions import limiter
 from tests.app_protocol.app_client import AppApi
 
 
@@ -72,3 +73,24 @@ def test_wrong_password_is_401(client):
 def test_api_errors_keep_their_shape(client):
     body = client.get("/api/auth/me").get_json()
     assert set(body) >= {"error"} and "success" not in body
+
+
+@pytest.fixture
+def limited_client(client):
+    limiter.enabled = True
+    limiter.reset()
+    yield client
+    limiter.enabled = False
+
+
+def test_failed_app_logins_count_per_email_and_answer_429_in_the_apps_shape(limited_client):
+    app = AppApi(limited_client)
+    app.register("Target", "target@example.com", "password-123")
+    AppApi(limited_client).register("Other", "other@example.com", "password-123")
+    statuses = [app.login("target@example.com", f"wrong-{i}").status_code for i in range(6)]
+    assert statuses == [401] * 5 + [429]
+    response = app.login("target@example.com", "password-123")
+    body = _assert_app_error(response, 429, "RATE_LIMITED")
+    assert "try again" in body["message"] and int(response.headers["Retry-After"]) > 0
+    # Another e-mail from the same address is not locked out by these failures.
+    assert AppApi(limited_client).login("other@example.com", "password-123").status_code == 200
