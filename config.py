@@ -97,6 +97,15 @@ class Config:
     TOMBSTONE_RETENTION_DAYS = env_int("TOMBSTONE_RETENTION_DAYS", 90)
 
     UPLOAD_FOLDER = env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    # Audio recordings of sessions (app/audio): kept under this folder, at most this large.
+    AUDIO_FOLDER = env("AUDIO_FOLDER", str(INSTANCE_DIR / "audio"))
+    MAX_AUDIO_BYTES = env_int("MAX_AUDIO_BYTES", 200 * 1024 * 1024)
+    # Resumable uploads of the app (app/chunked): parts per upload, uploads open per user,
+    # hours an unfinished one is kept. The assembled file obeys MAX_UPLOAD_BYTES (sensor
+    # files) or MAX_AUDIO_BYTES (audio).
+    CHUNKED_UPLOAD_MAX_CHUNKS = env_int("CHUNKED_UPLOAD_MAX_CHUNKS", 2048)
+    CHUNKED_UPLOAD_MAX_PENDING = env_int("CHUNKED_UPLOAD_MAX_PENDING", 10)
+    CHUNKED_UPLOAD_EXPIRY_HOURS = env_int("CHUNKED_UPLOAD_EXPIRY_HOURS", 24)
 
     # Background work (app/tasks, app/analyses, app/uploads) -- see docs/celery.md.
     ANALYSIS_ON_CLOSE = env_bool("ANALYSIS_ON_CLOSE", True)  # enqueue when a push closes
@@ -147,6 +156,8 @@ class Config:
     # one series per sensor plus the GPS track; bulk downloads belong to exports.
     ANALYSIS_RATE_LIMIT = env("ANALYSIS_RATE_LIMIT", "10 per minute")  # API and dashboard
     UPLOAD_RATE_LIMIT = env("UPLOAD_RATE_LIMIT", "10 per minute")
+    AUDIO_RATE_LIMIT = env("AUDIO_RATE_LIMIT", "60 per minute")  # the app's audio uploads
+    CHUNK_RATE_LIMIT = env("CHUNK_RATE_LIMIT", "600 per minute")  # parts of resumable uploads
     EXPORT_RATE_LIMIT = env("EXPORT_RATE_LIMIT", "30 per minute")
     SERIES_RATE_LIMIT = env("SERIES_RATE_LIMIT", "120 per minute")  # series and track together
     DATA_RATE_LIMIT = env("DATA_RATE_LIMIT", "300 per minute")  # pages of up to 10,000 samples

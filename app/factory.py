@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask
 
 from app.analyses.routes import bp as analyses_bp
+from app.app_protocol import bp as app_protocol_bp
+from app.audio.routes import bp as audio_bp
 from app.auth.jwt_callbacks import register_jwt_callbacks
 from app.auth.routes import bp as auth_bp
 from app.cli import register_commands as register_cli_commands
@@ -73,7 +75,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     blueprints = (health.bp, auth_bp, sync_bp, analyses_bp, uploads_bp, docs_bp)
-    for blueprint in (*blueprints, sessions_bp, exports_bp, dashboard_bp):
+    for blueprint in (
+        *blueprints,
+        sessions_bp,
+        audio_bp,
+        exports_bp,
+        dashboard_bp,
+        app_protocol_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ def test_settings() -> dict:
         or (REDIS_URL or f"sqla+sqlite:///{_TMP / 'broker.db'}"),
         "CELERY_RESULT_BACKEND": REDIS_URL or f"db+sqlite:///{_TMP / 'results.db'}",
         "UPLOAD_FOLDER": str(_TMP / "uploads"),
+        "AUDIO_FOLDER": str(_TMP / "audio"),
         "SECRET_KEY": "test-secret-key-with-at-least-32-characters",
         "JWT_SECRET_KEY": "test-jwt-secret-key-with-at-least-32-chars",
         # Initialised (so it can be switched on), but off in every test that does not ask for
@@ -109,6 +111,7 @@ def clean_state(app):
     with app.app_context():
         db.session.remove()
         _truncate_all()
+    shutil.rmtree(app.config["AUDIO_FOLDER"], ignore_errors=True)  # the rows are gone too
     if REDIS_URL:
         redis.Redis.from_url(REDIS_URL).flushdb()
 

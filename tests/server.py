@@ -56,11 +56,13 @@ def server_environment(**extra: str) -> dict[str, str]:
         "CELERY_BROKER_URL": settings["CELERY_BROKER_URL"],
         "CELERY_RESULT_BACKEND": settings["CELERY_RESULT_BACKEND"],
         "UPLOAD_FOLDER": settings["UPLOAD_FOLDER"],
+        "AUDIO_FOLDER": settings["AUDIO_FOLDER"],
         "SECRET_KEY": settings["SECRET_KEY"],
         "JWT_SECRET_KEY": settings["JWT_SECRET_KEY"],
         "RATELIMIT_ENABLED": "false",
         # No worker imports what these servers accept: uploads would stay pending up to the quota.
         "UPLOAD_MAX_PENDING": "1000000",
+        "CHUNKED_UPLOAD_MAX_PENDING": "1000000",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }

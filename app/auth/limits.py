@@ -63,7 +63,8 @@ def _submitted_login() -> str:
     """The username or email tried (API JSON body or dashboard form), case-folded."""
     try:
         body = request.form if request.form else read_json_body()
-        login = body.get("username") if isinstance(body, Mapping) else None
+        # The KooDTX app's own protocol signs in with `email` (docs/app-protocol.md).
+        login = (body.get("username") or body.get("email")) if isinstance(body, Mapping) else None
     except Exception:  # an unreadable body is answered by the view itself
         login = None
     return str(login).strip().lower()[:255] if login else ""

@@ -24,7 +24,7 @@ def user_json(user: User) -> dict:
     return UserOut.model_validate(user, from_attributes=True).model_dump()
 
 
-def register(data: RegisterIn) -> User:
+def register(data: RegisterIn, display_name: str | None = None) -> User:
     email = data.email.lower()
     begin_write_transaction()
     taken = db.session.scalars(
@@ -38,6 +38,7 @@ def register(data: RegisterIn) -> User:
         email=email,
         password_hash=_hasher.hash(data.password),
         device_id=data.device_id,
+        display_name=display_name,
     )
     db.session.add(user)
     try:

@@ -15,6 +15,7 @@ from app.analyses import service as analyses
 from app.analyses.charts import DEFAULT_POINTS, GPS_SENSOR
 from app.analyses.statistics import parse_period, user_statistics
 from app.dashboard import bp, queries
+from app.dashboard.audio import audio_on_time_axis
 from app.dashboard.auth import signed_in
 from app.errors import ApiError, ServiceUnavailable, ValidationFailed
 from app.extensions import db, limiter
@@ -164,6 +165,7 @@ def session(session_id: str):
         else None,
         coverage_url=url_for("sessions.session_coverage", session_id=session_id),
         analysis_url=url_for("analyses.session_analysis", session_id=session_id),
+        audio=audio_on_time_axis(detail),
     )
 
 

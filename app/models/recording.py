@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,6 +50,12 @@ class RecordingSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The change stamp that delta pulls filter on; see app/recordings/watermark.py.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sent by the KooDTX app's own protocol (docs/app-protocol.md).
+    device_id: Mapped[str | None] = mapped_column(String(255))
+    client_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    has_audio: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Created by samples that arrived before their session; its own upload clears the flag.
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SensorType(Base):

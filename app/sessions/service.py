@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from app.analyses.scheduling import enqueue_after_close
+from app.audio import files as audio_files
+from app.audio.service import audio_recordings_json
 from app.database import count_rows
 from app.extensions import db
 from app.models import RecordingSession
@@ -55,7 +57,10 @@ def session_detail(user_id: int, session_id: str) -> dict[str, Any]:
     sensors = [
         {k: v for k, v in row.items() if k != "type_id"} for row in sensor_summary(session.id)
     ]
-    return session_json(session) | {"sensors": sensors}
+    return session_json(session) | {
+        "sensors": sensors,
+        "audio_recordings": audio_recordings_json(session),
+    }
 
 
 def update_session(user_id: int, session_id: str, patch: SessionPatch) -> dict[str, Any]:
@@ -76,8 +81,10 @@ def delete_session(user_id: int, session_id: str) -> datetime:
     """Delete the session (samples go by trigger) and leave a tombstone, in one transaction."""
     stamp = begin_stamped_write()
     session = owned_session(user_id, session_id, lock="update")
+    audio_paths = audio_files.paths_of_sessions([session.id])
     db.session.execute(delete(RecordingSession).where(RecordingSession.id == session.id))
     db.session.expunge(session)
     tombstones.add_tombstone(user_id, session_id, stamp)
     db.session.commit()
+    audio_files.remove(audio_paths)  # after the commit; the orphan sweep catches a crash here
     return stamp

@@ -90,9 +90,15 @@ def accept_upload(
         raise ValidationFailed("The form field 'file' (the samples file) is required")
     incoming = _session_meta(session_field)
     _require_start_time(user_id, incoming)
-    path = _store_file(user_id, file)
+    return accept_stored(user_id, _store_file(user_id, file), file.filename, incoming, format_hint)
+
+
+def accept_stored(
+    user_id: int, path: Path, filename: str, incoming: SessionIn, format_hint: str | None
+) -> Upload:
+    """`accept_upload` for a file already stored under UPLOAD_FOLDER (deleted when refused)."""
     try:
-        size, compressed, fmt = _inspect(path, file.filename, format_hint)
+        size, compressed, fmt = _inspect(path, filename, format_hint)
         # The upload row is added in this transaction, under the lock the check takes.
         begin_write_transaction()
         quota.lock_user(user_id)
@@ -108,7 +114,7 @@ def accept_upload(
         # What was validated, not the client's JSON: unknown fields (which may hold anything,
         # U+0000 too) are dropped; the fields sent stay sent (last write wins on them).
         session_meta=incoming.model_dump(mode="json", exclude_unset=True),
-        filename=Path(file.filename).name[:255],
+        filename=Path(filename).name[:255],
         stored_path=str(path),
         file_format=fmt,
         compressed=compressed,

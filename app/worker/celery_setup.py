@@ -20,6 +20,7 @@ TASK_MODULES = [
     "app.tasks.data_processing",
     "app.tasks.file_cleanup",
     "app.tasks.uploads",
+    "app.tasks.audio_files",
 ]
 
 

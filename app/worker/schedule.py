@@ -39,6 +39,22 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "args": (7,),
         "options": {"expires": DAY},
     },
+    "cleanup-old-audio": {
+        "task": names.CLEANUP_OLD_AUDIO,
+        "schedule": crontab(hour=3, minute=10),
+        "args": (30,),  # as the samples of the same sessions
+        "options": {"expires": DAY},
+    },
+    "cleanup-orphan-audio-files": {
+        "task": names.CLEANUP_ORPHAN_AUDIO_FILES,
+        "schedule": crontab(hour=3, minute=20),
+        "options": {"expires": DAY},
+    },
+    "expire-chunked-uploads": {
+        "task": names.EXPIRE_CHUNKED_UPLOADS,
+        "schedule": 900.0,
+        "options": {"expires": 900},
+    },
     "optimize-database": {
         "task": names.OPTIMIZE_DATABASE,
         "schedule": crontab(hour=4, minute=0, day_of_week="sunday"),

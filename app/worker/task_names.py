@@ -10,6 +10,7 @@ _ANALYSES = "app.tasks.data_processing"
 _CLEANUP = "app.tasks.file_cleanup"
 _MAINTENANCE = "app.tasks.maintenance"
 _UPLOADS = "app.tasks.uploads"
+_AUDIO = "app.tasks.audio_files"
 
 # Analyses (app/tasks/data_processing.py)
 ANALYZE_SENSOR_DATA = f"{_ANALYSES}.analyze_sensor_data"
@@ -32,3 +33,8 @@ PURGE_OLD_TOMBSTONES = f"{_MAINTENANCE}.purge_old_tombstones"
 # Uploads (app/tasks/uploads.py)
 IMPORT_UPLOAD = f"{_UPLOADS}.import_upload"
 RESUME_STALLED_UPLOADS = f"{_UPLOADS}.resume_stalled_uploads"
+
+# Audio recordings and resumable uploads (app/tasks/audio_files.py)
+CLEANUP_OLD_AUDIO = f"{_AUDIO}.cleanup_old_audio"
+CLEANUP_ORPHAN_AUDIO_FILES = f"{_AUDIO}.cleanup_orphan_audio_files"
+EXPIRE_CHUNKED_UPLOADS = f"{_AUDIO}.expire_chunked_uploads"

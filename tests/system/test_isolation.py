@@ -8,6 +8,8 @@ import re
 
 import orjson
 
+from tests.app_protocol.app_uploads import FilePart, encode_form
+from tests.audio import files
 from tests.system.api_client import Api, multipart
 from tests.system.phones import START_TIME, T0
 from tests.tasks.processes import wait_for
@@ -16,6 +18,15 @@ END_TIME = "2025-11-13T02:23:20Z"
 # Bodies a mutating request might need to get past validation to the ownership check.
 BODIES = {"patch": {"notes": "taken over", "end_time": END_TIME}, "post": {"sensitivity": 2.0}}
 SECRET = "victim-only-7f3a"
+AUDIO = files.wav(0.5)
+# Requests where another user's id names the caller's own new thing, not the victim's: the
+# app's records for a session it has not uploaded yet create that session provisionally (ids
+# are per user). They are checked below for leaving the victim's data alone.
+OWN_NAMESPACE = {
+    ("POST", "/api/app/sessions/{session_id}/sensor-data"),
+    ("POST", "/api/app/sessions/{session_id}/audio"),
+}
+APP_ERROR = {"success", "code", "message", "details"}
 
 
 def _samples(count: int) -> list[dict]:
@@ -61,7 +72,38 @@ def _owned_things(user: Api, prefix: str) -> dict[str, list[str]]:
         "session_id": [f"{prefix}-closed", f"{prefix}-open", f"{prefix}-upload"],
         "task_id": [task_id, upload.json()["task_id"]],
         "upload_id": [upload_id],
+        "audio_id": [_audio_recording(user, f"{prefix}-closed")],
     }
+
+
+def _audio_recording(user: Api, session_id: str) -> str:
+    """An audio recording of the session, uploaded as the app uploads one; its id."""
+    body, content_type = encode_form(
+        [("sessionId", session_id), ("file", FilePart(AUDIO, "secret.wav", "audio/m4a"))]
+    )
+    path = f"/api/app/sessions/{session_id}/audio"
+    reply = user.request("POST", path, raw=body, headers={"Content-Type": content_type})
+    assert reply.status == 201, reply.body[:300]
+    return reply.json()["data"]["id"]
+
+
+def _chunks_of_others_stay_theirs(alice: Api, bob: Api) -> None:
+    """Bob naming Alice's resumable upload completes nothing of hers; his parts under the
+    same name make an upload of his own; Alice's still completes with her bytes."""
+    chunk = "/api/app/upload/chunk"
+    meta = '{"sessionId": "a-closed", "dataType": "audio"}'
+    for user, content in ((alice, AUDIO), (bob, b"bob's bytes")):
+        parts = [("chunk", FilePart(content, "blob", "application/octet-stream"))]
+        parts += [("uploadId", "shared-upload"), ("chunkNumber", "0"), ("totalChunks", "1")]
+        body, content_type = encode_form([*parts, ("metadata", meta)])
+        reply = user.request("POST", chunk, raw=body, headers={"Content-Type": content_type})
+        assert reply.status == 200, reply.body[:300]
+    refused = bob.post("/api/app/upload/complete", {"uploadId": "shared-upload"})
+    assert refused.status == 400 and b"not audio" in refused.body  # his own bytes
+    done = alice.post("/api/app/upload/complete", {"uploadId": "shared-upload"})
+    assert done.status == 200, done.body[:300]
+    assert alice.get(done.json()["data"]["url"]).body == AUDIO
+    assert bob.get(done.json()["data"]["url"]).status == 404
 
 
 def _attacks(api: Api, victim: dict[str, list[str]]):
@@ -77,6 +119,8 @@ def _attacks(api: Api, victim: dict[str, list[str]]):
             for name, value in zip(names, values, strict=True):
                 filled = filled.replace("{" + name + "}", value)
             for method, operation in operations.items():
+                if (method.upper(), path) in OWN_NAMESPACE:
+                    continue
                 required = _required_query(operation)
                 for query in ("", "format=csv", "format=ndjson", "format=parquet"):
                     if query and not filled.endswith("/export"):
@@ -114,12 +158,13 @@ def test_two_users_never_see_or_touch_each_others_data(healthy_system):
             reply = attacker.request(method, path, body)
             tried += 1
             assert reply.status == 404, (method, path, reply.status, reply.body[:300])
-            assert reply.is_json and set(reply.json()) <= {"error", "details"}, reply.body[:300]
+            shape = APP_ERROR if path.startswith("/api/app/") else {"error", "details"}
+            assert reply.is_json and set(reply.json()) <= shape, reply.body[:300]
             assert SECRET.encode() not in reply.body
     assert tried > 30
 
     # Listing, pulling, status and stats show only the caller's own things.
-    for path in ("/api/sessions", "/api/sync/status", "/api/stats"):
+    for path in ("/api/sessions", "/api/sync/status", "/api/stats", "/api/app/sessions"):
         shown = bob.get(path)
         assert shown.status == 200 and b"a-closed" not in shown.body and b"a-open" not in shown.body
     pulled = bob.post("/api/sync/pull", {"session_ids": alices["session_id"]}).json()
@@ -131,6 +176,14 @@ def test_two_users_never_see_or_touch_each_others_data(healthy_system):
     }
     mine = bob.post("/api/sync/push", body).json()
     assert (mine["inserted"], mine["session_data_count"]) == (1, 1)
+    record = {"timestamp": T0 + 5, "sensorType": "accelerometer", "x": 1.0}
+    path = "/api/app/sessions/a-open/sensor-data"
+    assert bob.post(path, {"data": [record]}).json()["data"]["sessionDataCount"] == 1
+    app_pull = bob.post("/api/app/sync/pull", {"lastSyncTimestamp": 0}).json()["data"]
+    bobs_own = {item["id"]: item["data"] for item in app_pull["items"]}
+    assert bobs_own["a-open"]["notes"] is None and bobs_own["a-open"]["dataCount"] == 1
+    assert bobs_own["a-closed"]["notes"] is None
+    _chunks_of_others_stay_theirs(alice, bob)
     # Alice's data did not change (and nothing of Bob's appeared in it).
     after = alice.post("/api/sync/pull", {}).json()
     assert _without_volatile(after) == _without_volatile(orjson.loads(before))

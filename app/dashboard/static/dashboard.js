@@ -56,6 +56,40 @@
     };
   }
 
+  // Audio recordings on the charts' time axis: a shaded span each, and a line that follows
+  // the one playing (the page places them: data-start-ms / data-end-ms).
+  function audioSpans() {
+    return [...document.querySelectorAll(".audio-box")]
+      .filter((box) => box.dataset.startMs)
+      .map((box) => ({ box, start: Number(box.dataset.startMs), end: Number(box.dataset.endMs) }));
+  }
+
+  function audioShapes(playheadMs) {
+    const shapes = audioSpans().map(({ start, end }) => ({
+      type: "rect", xref: "x", yref: "paper", x0: new Date(start), x1: new Date(end), y0: 0, y1: 1,
+      fillcolor: "rgba(124, 58, 237, 0.12)", line: { width: 0 }, layer: "below",
+    }));
+    if (playheadMs !== undefined) {
+      const at = new Date(playheadMs);
+      shapes.push({ type: "line", xref: "x", yref: "paper", x0: at, x1: at, y0: 0, y1: 1,
+        line: { color: "#7c3aed", width: 2 } });
+    }
+    return shapes;
+  }
+
+  function followAudio() {
+    for (const { box, start } of audioSpans()) {
+      const player = box.querySelector("audio");
+      player.addEventListener("timeupdate", () => {
+        const at = Math.round(start + player.currentTime * 1000);
+        document.body.dataset.playheadMs = String(at);
+        for (const chart of document.querySelectorAll("[data-series-url]")) {
+          if (chart.layout) Plotly.relayout(chart, { shapes: audioShapes(at) });
+        }
+      });
+    }
+  }
+
   async function drawSeries(element, anomalies, pending) {
     const series = await pending;
     await domReady;
@@ -72,7 +106,7 @@
     if (marks) traces.push(marks);
     const layout = {
       margin: { l: 50, r: 10, t: 10, b: 40 }, xaxis: { type: "date" }, hovermode: "x",
-      legend: { orientation: "h", y: 1.12 },
+      legend: { orientation: "h", y: 1.12 }, shapes: audioShapes(),
     };
     await Plotly.newPlot(element, traces, layout, CONFIG);
     element.dataset.points = String(series.points);
@@ -196,6 +230,7 @@
       jobs.push(drawTrack(element, pending).catch((error) => showFailure(element, error)));
     }
     await domReady;
+    followAudio();
     const stats = readJSON("stats-data");
     if (stats) jobs.push(...drawStatistics(stats));
     await Promise.all(jobs);
