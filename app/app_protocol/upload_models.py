@@ -10,9 +10,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from app.app_protocol.file_uploads.chunks import UPLOAD_KEY
+from app.app_protocol.file_uploads.metadata import UploadMetadata
 from app.audio.service import LATEST_TIMESTAMP_MS
-from app.file_uploads.chunks import UPLOAD_KEY
-from app.file_uploads.metadata import UploadMetadata
 from app.recordings.sample_rules import EARLIEST_TIMESTAMP_MS
 from app.recordings.schemas import SessionId
 

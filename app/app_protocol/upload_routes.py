@@ -10,6 +10,8 @@ from werkzeug.datastructures import FileStorage
 
 from app.app_protocol.blueprint import BODY_ERRORS, app_operation, bp, user_id
 from app.app_protocol.envelope import ok
+from app.app_protocol.file_uploads import chunks, handling
+from app.app_protocol.file_uploads.metadata import parse_metadata
 from app.app_protocol.upload_models import (
     AppAudioForm,
     AppAudioOut,
@@ -24,8 +26,6 @@ from app.app_protocol.upload_models import (
 from app.audio import service as audio
 from app.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from app.extensions import limiter
-from app.file_uploads import chunks, handling
-from app.file_uploads.metadata import parse_metadata
 from app.recordings.schemas import SESSION_ID_PATTERN
 from app.validation import parse_model
 from app.web.protection import configured, user_or_ip

@@ -6,8 +6,8 @@ from typing import Any
 
 from celery import shared_task
 
+from app.app_protocol.file_uploads import chunks
 from app.audio import files
-from app.file_uploads import chunks
 from app.worker import task_names as names
 from app.worker.policy import DB_RETRY
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from app.app_protocol.file_uploads import chunks
 from app.extensions import db
-from app.file_uploads import chunks
 from app.models import AudioRecording, ChunkedUpload, ChunkedUploadPart
 from app.tasks.audio_files import (
     cleanup_old_audio,

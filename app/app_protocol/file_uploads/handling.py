@@ -11,11 +11,11 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 
+from app.app_protocol.file_uploads import chunks, sensor_files
+from app.app_protocol.file_uploads.metadata import UploadMetadata
 from app.audio import service as audio
 from app.audio import storage
 from app.errors import Conflict
-from app.file_uploads import chunks, sensor_files
-from app.file_uploads.metadata import UploadMetadata
 from app.uploads import service as uploads
 
 SENSOR_MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv"}

@@ -19,12 +19,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from app.app_protocol.file_uploads.metadata import UploadMetadata
 from app.audio import storage
 from app.clock import utcnow
 from app.database import begin_write_transaction
 from app.errors import Conflict, NotFound, PayloadTooLarge, TooManyRequests, ValidationFailed
 from app.extensions import db
-from app.file_uploads.metadata import UploadMetadata
 from app.models import ChunkedUpload, ChunkedUploadPart
 from app.uploads import quota
 
