@@ -23,7 +23,7 @@ def test_an_app_account_signs_in_to_api_and_the_other_way_round(client, register
     )
     assert api_login.status_code == 200 and api_login.get_json()["user"]["id"] == int(user["id"])
 
-    api_user, _, _ = register("parkjh", password=PASSWORD)
+    api_user = register("parkjh", password=PASSWORD).user
     app = AppApi(client)
     response = app.login("parkjh@example.com", PASSWORD)
     assert response.status_code == 200

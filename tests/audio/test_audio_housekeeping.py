@@ -47,7 +47,8 @@ def _recordings(app) -> int:
 
 
 def test_old_audio_goes_with_the_samples_retention_and_sessions_stay(app, client, register):
-    user, headers, _ = register()
+    registered = register()
+    user, headers = registered.user, registered.headers
     old = push_body("old", start_time=_iso(41), end_time=_iso(40), is_uploaded=True)
     recent = push_body("recent", start_time=_iso(3), end_time=_iso(2), is_uploaded=True)
     still_open = push_body("open", start_time=_iso(41))
@@ -66,7 +67,8 @@ def test_old_audio_goes_with_the_samples_retention_and_sessions_stay(app, client
 
 
 def test_orphan_files_are_removed_once_old_enough(app, client, register):
-    user, headers, _ = register()
+    registered = register()
+    user, headers = registered.user, registered.headers
     client.post("/api/sync/push", json=push_body("s"), headers=headers)
     add_recording(app, user["id"], "s", files.wav())
     folder = Path(app.config["AUDIO_FOLDER"]) / str(user["id"])

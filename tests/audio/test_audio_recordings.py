@@ -21,7 +21,8 @@ STOP_MS = 1_763_000_060_000  # 2025-11-13T02:14:20Z
 
 @pytest.fixture
 def owner(client, register):
-    user, headers, _ = register()
+    registered = register()
+    user, headers = registered.user, registered.headers
     assert client.post("/api/sync/push", json=push_body("s-1"), headers=headers).status_code == 200
     return user["id"], headers
 
@@ -52,7 +53,8 @@ def test_the_detail_describes_what_the_bytes_are(app, client, owner):
 
 
 def test_an_unknown_session_is_created_starting_with_the_recording(app, client, register):
-    user, headers, _ = register()
+    registered = register()
+    user, headers = registered.user, registered.headers
     add_recording(app, user["id"], "phone-7", files.mp4(10.0), timestamp_ms=STOP_MS)
     detail = client.get("/api/sessions/phone-7", headers=headers).json
     assert detail["start_time"] == "2025-11-13T02:14:10Z" and detail["is_active"] is True
@@ -79,7 +81,7 @@ def test_download_returns_the_bytes_with_range_and_validators(app, client, owner
 def test_another_users_recording_is_not_found(app, client, register, owner):
     user_id, _ = owner
     audio_id, _ = add_recording(app, user_id, "s-1", files.wav())
-    _, stranger, _ = register()
+    stranger = register().headers
     response = client.get(f"/api/sessions/s-1/audio/{audio_id}", headers=stranger)
     assert response.status_code == 404 and "error" in response.json
     client.post("/api/sync/push", json=push_body("s-1"), headers=stranger)

@@ -32,7 +32,8 @@ def _until(page, expression: str, timeout: float = 10.0):
 
 
 def _prepare(app, client, register) -> None:
-    user, headers, _ = register("listener", password="correct-horse-1")
+    registered = register("listener", password="correct-horse-1")
+    user, headers = registered.user, registered.headers
     samples = [
         {
             "sensor_type": "accelerometer",
