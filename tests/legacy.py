@@ -15,9 +15,9 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import insert, select
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models import RecordingSession, SensorData
-from app.models.base import utcnow
 from app.recordings.sensor_types import ensure_sensor_types
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

@@ -17,8 +17,8 @@ from app.analyses import loading, store
 from app.analyses.charts import warm_session_charts
 from app.analyses.compute import signals
 from app.analyses.events import analysis_started
+from app.clock import utcnow
 from app.extensions import db
-from app.models.base import utcnow
 
 log = logging.getLogger(__name__)
 

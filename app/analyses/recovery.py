@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 
 from app.analyses import store
 from app.analyses.jobs import ANALYSIS, ANOMALIES, DEFAULT_SENSITIVITY, KINDS, METRICS
+from app.clock import utcnow
 from app.extensions import db
 from app.models import SessionAnalysis
-from app.models.base import utcnow
 from app.worker import dispatch
 
 LOST_AFTER = timedelta(hours=1)  # far above the time limit plus the longest countdown

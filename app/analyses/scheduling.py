@@ -18,9 +18,9 @@ from sqlalchemy import exists, select
 from app.analyses import store
 from app.analyses.jobs import KINDS
 from app.analyses.recovery import resend_lost_tasks
+from app.clock import utcnow
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
-from app.models.base import utcnow
 from app.worker import dispatch
 
 ANALYZE_SESSION = "app.tasks.data_processing.analyze_session"

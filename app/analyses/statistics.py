@@ -8,9 +8,8 @@ from typing import Any
 from app.analyses import loading
 from app.analyses.compute import signals
 from app.analyses.schemas import YEARS
+from app.clock import iso_utc, utcnow
 from app.errors import ValidationFailed
-from app.models.base import utcnow
-from app.web.json_codec import iso_utc
 
 DEFAULT_PERIOD = timedelta(days=30)
 

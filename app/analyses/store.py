@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 
+from app.clock import utcnow
 from app.database import begin_write_transaction, dialect_insert
 from app.extensions import db
 from app.models import SessionAnalysis
-from app.models.base import utcnow
 
 PENDING, STARTED, SUCCESS, FAILURE = "pending", "started", "success", "failure"
 OPEN_STATES = (PENDING, STARTED)

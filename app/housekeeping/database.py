@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, text
 
+from app.clock import iso_utc
 from app.database import is_postgres
 from app.extensions import db
-from app.web.json_codec import iso_utc
 
 VACUUM_FREE_RATIO = 0.2
 

@@ -9,14 +9,13 @@ from typing import Any
 
 from sqlalchemy import case, func, select, text
 
+from app.clock import iso_utc, utcnow
 from app.database import count_rows, is_postgres
 from app.extensions import db
 from app.housekeeping.database import table_statistics
 from app.housekeeping.retention import expired_sessions_query, stale_condition
 from app.models import RecordingSession, SessionAnalysis, SyncLog, Upload, User
-from app.models.base import utcnow
 from app.recordings.totals import session_totals
-from app.web.json_codec import iso_utc
 
 
 def _totals() -> dict[str, Any]:

@@ -17,12 +17,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
 
+from app.clock import iso_utc, utcnow
 from app.database import begin_write_transaction, is_postgres
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SyncLog
-from app.models.base import utcnow
 from app.recordings.watermark import begin_stamped_write
-from app.web.json_codec import iso_utc
 
 BATCH = 10_000
 SESSION_BATCH = 500

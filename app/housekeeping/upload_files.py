@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models import Upload
-from app.models.base import utcnow
-from app.uploads.states import OPEN_STATES
+from app.models.upload import OPEN_STATES
 
 DAY_SECONDS = 86_400
 _MARK_BATCH = 500

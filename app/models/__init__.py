@@ -1,11 +1,12 @@
 """All models, importable from one place (Alembic autogenerate sees them through here)."""
 
-from app.models.analysis import SessionAnalysis, Upload
+from app.models.analysis import SessionAnalysis
 from app.models.base import Base
 from app.models.chart import ChartSeries
 from app.models.recording import RecordingSession, SensorData, SensorType, SyncLog
 from app.models.sample_field import SampleField
 from app.models.tombstone import SessionTombstone
+from app.models.upload import Upload
 from app.models.user import RevokedToken, User
 
 __all__ = [

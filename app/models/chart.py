@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, JSONDocument, UTCDateTime, utcnow
+from app.clock import utcnow
+from app.models.base import Base, JSONDocument, UTCDateTime
 
 
 class ChartSeries(Base):

@@ -18,7 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, JSONDocument, UTCDateTime, utcnow
+from app.clock import utcnow
+from app.models.base import Base, JSONDocument, UTCDateTime
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app.clock import utcnow
+from app.models.base import Base, UTCDateTime
 
 
 class User(Base):

@@ -10,7 +10,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession
 from app.recordings.ownership import find_session
-from app.sync.schemas import SessionIn
+from app.recordings.schemas import SessionIn
 
 _NULLABLE = {"end_time", "notes", "sample_rate", "enabled_sensors"}
 

@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models import RecordingSession, SessionTombstone
-from app.models.base import utcnow
 
 
 def add_tombstone(user_id: int, session_id: str, stamp: datetime) -> None:

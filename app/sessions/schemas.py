@@ -17,9 +17,9 @@ from pydantic import (
 )
 
 from app.analyses.charts import DEFAULT_POINTS
+from app.clock import as_utc
 from app.recordings import cursors
-from app.recordings.schemas import SampleOut, SessionMetaOut
-from app.sync.schemas import SENSOR_TYPE_PATTERN, Timestamp, as_utc
+from app.recordings.schemas import SENSOR_TYPE_PATTERN, SampleOut, SessionMetaOut, Timestamp
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 MAX_TIMESTAMP_MS = 2**62  # far beyond any real clock, inside BIGINT

@@ -19,16 +19,17 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, or_, select, text
 
+from app.clock import iso_utc, utcnow
 from app.database import begin_write_transaction, count_rows, stream_rows
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime
 from app.recordings import tombstones
 from app.recordings.schemas import session_json
 from app.recordings.sensor_types import session_sensor_types
 from app.recordings.watermark import pull_watermark
 from app.sync.schemas import PullCursor, PullRequest
-from app.web.json_codec import dumps_bytes, iso_utc
+from app.web.json_codec import dumps_bytes
 
 SAMPLE_CHUNK = 5000
 

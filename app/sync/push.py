@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from app.analyses.scheduling import enqueue_after_close
+from app.clock import utcnow
 from app.errors import PayloadTooLarge
 from app.extensions import db
-from app.models import RecordingSession
-from app.models.base import utcnow
-from app.recordings.last_write_wins import apply_changes, lock_or_create_session
+from app.recordings.batches import dedupe_last_wins, store_batch
 from app.recordings.sample_keys import KeyLimits
-from app.recordings.samples.fields import admit_samples
-from app.recordings.samples.writing import UpsertCounts, upsert_samples
-from app.recordings.sensor_types import ensure_sensor_types
+from app.recordings.sample_rules import split_samples
 from app.recordings.sync_log import push_log
 from app.recordings.watermark import begin_stamped_write
-from app.sync.schemas import PushRequest, SessionIn, split_samples
+from app.sync.schemas import PushRequest
 
 
 @dataclass(frozen=True)
@@ -35,48 +31,6 @@ class PushLimits:
             config["MAX_ERROR_DETAILS"],
             KeyLimits.from_config(config),
         )
-
-
-def dedupe_last_wins(indexed: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
-    """One `(index, sample)` per (sensor_type, timestamp), sorted by that key: the last one in
-    the batch wins."""
-    unique = {(s["sensor_type"], s["timestamp"]): (i, s) for i, s in indexed}
-    return [unique[key] for key in sorted(unique)]
-
-
-@dataclass(frozen=True)
-class StoredBatch:
-    session: RecordingSession
-    created: bool
-    changed: bool  # session metadata or samples changed (the session's updated_at moved)
-    counts: UpsertCounts
-    # (position in `samples`, error) of samples skipped because their keys would take the
-    # session past MAX_SESSION_SENSOR_KEYS for their sensor type: errors, not duplicates.
-    refused: list[tuple[int, str]]
-
-
-def store_batch(
-    user_id: int, incoming: SessionIn, samples: list[dict], stamp: datetime, key_cap: int
-) -> StoredBatch:
-    """Apply session metadata and deduplicated samples under the session lock, as one push.
-
-    Shared by push and file import, so both follow the same rules (LWW, is_uploaded, stamps,
-    the cap on distinct data keys per session and sensor type).
-    """
-    session, created = lock_or_create_session(user_id, incoming, stamp)
-    changed = apply_changes(session, incoming.changes()) and not created
-    type_ids = ensure_sensor_types({sample["sensor_type"] for sample in samples})
-    admission = admit_samples(session.id, samples, type_ids, key_cap)
-    counts = upsert_samples(session.id, admission.kept, stamp, type_ids)
-    session.data_count += counts.inserted
-    session.last_synced_at = stamp
-    if not session.is_active and "is_uploaded" not in incoming.model_fields_set:
-        changed |= not session.is_uploaded
-        session.is_uploaded = True
-    changed = changed or created or bool(counts.inserted or counts.updated)
-    if changed:
-        session.updated_at = stamp
-    return StoredBatch(session, created, changed, counts, admission.refused)
 
 
 def push(

@@ -10,11 +10,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.analyses.scheduling import enqueue_after_close
+from app.clock import utcnow
 from app.extensions import db
 from app.models import RecordingSession, Upload
-from app.models.base import utcnow
+from app.models.upload import OPEN_STATES
 from app.uploads.importer import ImportSettings, run_import
-from app.uploads.states import OPEN_STATES
 from app.worker import dispatch
 from app.worker.policy import DB_RETRY
 

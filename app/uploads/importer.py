@@ -23,18 +23,19 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.errors import ApiError
 from app.extensions import db
 from app.models import Upload
-from app.models.base import utcnow
+from app.models.upload import FAILED, RUNNING, SUCCESS
+from app.recordings.batches import dedupe_last_wins, store_batch
 from app.recordings.sample_keys import KeyLimits
+from app.recordings.sample_rules import split_samples
+from app.recordings.schemas import SessionIn
 from app.recordings.sync_log import push_log
 from app.recordings.watermark import begin_stamped_write
-from app.sync.push import dedupe_last_wins, store_batch
-from app.sync.schemas import SessionIn, split_samples
 from app.uploads import decoding, readers
 from app.uploads.settings import ImportSettings
-from app.uploads.states import FAILED, RUNNING, SUCCESS
 
 _SUMMARY_FIELDS = ("state", "lines_processed", "inserted", "updated", "duplicates", "errors")
 log = logging.getLogger(__name__)

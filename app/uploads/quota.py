@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app.errors import PayloadTooLarge, TooManyRequests
 from app.extensions import db
 from app.models import Upload, User
-from app.uploads.states import OPEN_STATES
+from app.models.upload import OPEN_STATES
 
 
 @dataclass(frozen=True)

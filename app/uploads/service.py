@@ -11,14 +11,14 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from app.clock import utcnow
 from app.database import begin_write_transaction
 from app.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession, Upload
-from app.models.base import utcnow
-from app.sync.schemas import SessionIn
+from app.models.upload import PENDING
+from app.recordings.schemas import SessionIn
 from app.uploads import decoding, quota, readers
-from app.uploads.states import PENDING
 from app.validation import parse_model
 from app.worker import dispatch
 

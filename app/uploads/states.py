@@ -1,4 +1,4 @@
-"""An upload's life cycle (pending → running → success | failed) and its JSON shape."""
+"""An upload's JSON shape (its life cycle is in app/models/upload.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from typing import Any
 
 from app.models import Upload
 from app.uploads.schemas import UploadOut
-
-PENDING, RUNNING, SUCCESS, FAILED = "pending", "running", "success", "failed"
-OPEN_STATES = (PENDING, RUNNING)
 
 
 def upload_json(upload: Upload) -> dict[str, Any]:

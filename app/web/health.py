@@ -12,8 +12,8 @@ from kombu import Connection
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models.base import utcnow
 from app.web.openapi import operation
 
 log = logging.getLogger(__name__)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
 from flask.json.provider import JSONProvider
 
+from app.clock import ORJSON_UTC
 from app.web.request_body import parse_json
 
-_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    """`2025-11-13T12:00:00.123456Z` (the format every response uses)."""
-    return None if value is None else orjson.dumps(value, option=_OPTIONS)[1:-1].decode()
+_OPTIONS = ORJSON_UTC | orjson.OPT_NON_STR_KEYS
 
 
 def dumps_bytes(obj: Any) -> bytes:

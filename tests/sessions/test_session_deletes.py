@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models import SensorData, SessionTombstone
-from app.models.base import utcnow
 from app.recordings.tombstones import purge_tombstones
 from tests.factories import push_body, samples
 from tests.sync.helpers import pull, push

@@ -11,10 +11,12 @@ from sqlalchemy import select
 # App modules (they move in the restructure; only this block names them).
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
+from app.recordings.batches import StoredBatch, dedupe_last_wins, store_batch
 from app.recordings.sample_keys import KeyLimits
+from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
-from app.sync.push import PushLimits, StoredBatch, dedupe_last_wins, push, store_batch
-from app.sync.schemas import PushRequest, SessionIn
+from app.sync.push import PushLimits, push
+from app.sync.schemas import PushRequest
 
 KEY_CAP = KeyLimits().per_sensor  # the default cap on distinct keys per session and type
 

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from app.errors import PayloadTooLarge, ValidationFailed
 from app.extensions import db
 from app.models import SensorData, SyncLog
+from app.recordings.batches import store_batch
 from app.recordings.samples.writing import upsert_samples
+from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
-from app.sync.push import PushLimits, store_batch
-from app.sync.schemas import SessionIn
+from app.sync.push import PushLimits
 from tests.factories import BASE_TS, push_body, samples
 from tests.unit.sync_support import (
     KEY_CAP,

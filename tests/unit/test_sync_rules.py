@@ -9,7 +9,7 @@ from __future__ import annotations
 
 # App modules (they move in the restructure; only this block names them).
 from app.extensions import db
-from app.sync.push import dedupe_last_wins
+from app.recordings.batches import dedupe_last_wins
 from tests.factories import BASE_TS, push_body, samples
 from tests.unit.sync_support import (
     counts,

@@ -12,7 +12,7 @@ import pytest
 
 # App modules (they move in the restructure; only this block names them).
 from app.recordings.sample_keys import KeyLimits
-from app.sync.schemas import EARLIEST_TIMESTAMP_MS, split_samples
+from app.recordings.sample_rules import EARLIEST_TIMESTAMP_MS, split_samples
 
 NOW = datetime(2025, 11, 13, 12, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)

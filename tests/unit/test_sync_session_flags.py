@@ -13,9 +13,9 @@ from sqlalchemy.exc import OperationalError
 
 # App modules (they move in the restructure; only this block names them).
 from app.extensions import db
+from app.recordings.batches import store_batch
+from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
-from app.sync.push import store_batch
-from app.sync.schemas import SessionIn
 from tests.factories import BASE_TS, samples
 from tests.unit.sync_support import KEY_CAP, push_session, session_row, store_session
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 # App modules (they move in the restructure; only this block names them).
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.sync.schemas import SessionIn
+from app.recordings.schemas import SessionIn
 from tests.factories import samples
 from tests.unit.sync_support import push_session, session_row, store_session
 

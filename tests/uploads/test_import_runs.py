@@ -10,7 +10,7 @@ from sqlalchemy import select, text, update
 
 from app.extensions import db
 from app.models import Upload
-from app.sync import push as push_module  # the import stores chunks through its store_batch
+from app.recordings import batches as push_module  # the import stores chunks through store_batch
 from app.uploads import importer
 from app.uploads.importer import ImportSettings, run_import
 from tests.tasks.data import END, START, T0, push_in_batches, session_pk, xyz

@@ -1,0 +1,61 @@
+"""Applying one batch of samples to a session under the sync rules, as a push or an import.
+
+Shared by push (app/sync/push.py) and file import (app/uploads/importer.py), so both follow
+the same rules: last write wins on session metadata, the last sample of a batch wins on a
+(sensor type, timestamp) key, `is_uploaded` and the change stamp move together, and a session
+holds at most MAX_SESSION_SENSOR_KEYS distinct data keys per sensor type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.models import RecordingSession
+from app.recordings.last_write_wins import apply_changes, lock_or_create_session
+from app.recordings.samples.fields import admit_samples
+from app.recordings.samples.writing import UpsertCounts, upsert_samples
+from app.recordings.schemas import SessionIn
+from app.recordings.sensor_types import ensure_sensor_types
+
+
+def dedupe_last_wins(indexed: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """One `(index, sample)` per (sensor_type, timestamp), sorted by that key: the last one in
+    the batch wins."""
+    unique = {(s["sensor_type"], s["timestamp"]): (i, s) for i, s in indexed}
+    return [unique[key] for key in sorted(unique)]
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    session: RecordingSession
+    created: bool
+    changed: bool  # session metadata or samples changed (the session's updated_at moved)
+    counts: UpsertCounts
+    # (position in `samples`, error) of samples skipped because their keys would take the
+    # session past MAX_SESSION_SENSOR_KEYS for their sensor type: errors, not duplicates.
+    refused: list[tuple[int, str]]
+
+
+def store_batch(
+    user_id: int, incoming: SessionIn, samples: list[dict], stamp: datetime, key_cap: int
+) -> StoredBatch:
+    """Apply session metadata and deduplicated samples under the session lock, as one push.
+
+    Shared by push and file import, so both follow the same rules (LWW, is_uploaded, stamps,
+    the cap on distinct data keys per session and sensor type).
+    """
+    session, created = lock_or_create_session(user_id, incoming, stamp)
+    changed = apply_changes(session, incoming.changes()) and not created
+    type_ids = ensure_sensor_types({sample["sensor_type"] for sample in samples})
+    admission = admit_samples(session.id, samples, type_ids, key_cap)
+    counts = upsert_samples(session.id, admission.kept, stamp, type_ids)
+    session.data_count += counts.inserted
+    session.last_synced_at = stamp
+    if not session.is_active and "is_uploaded" not in incoming.model_fields_set:
+        changed |= not session.is_uploaded
+        session.is_uploaded = True
+    changed = changed or created or bool(counts.inserted or counts.updated)
+    if changed:
+        session.updated_at = stamp
+    return StoredBatch(session, created, changed, counts, admission.refused)
