@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -89,6 +90,13 @@ class SampleOut(BaseModel):
     sensor_type: str
     timestamp: int
     data: dict[str, Any]
+
+
+def sample_fragments(sensor_type: str, rows: Iterable[tuple[int, str]]) -> list[str]:
+    """`SampleOut` as JSON text for each `(timestamp, stored data text)` of one sensor type; the
+    data is copied as stored, never parsed."""
+    prefix = f'{{"sensor_type":"{sensor_type}","timestamp":'
+    return [f'{prefix}{timestamp},"data":{data}}}' for timestamp, data in rows]
 
 
 class SessionMetaOut(BaseModel):
