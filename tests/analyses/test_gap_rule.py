@@ -7,7 +7,8 @@ import numpy as np
 
 from app.analyses import jobs, loading
 from app.analyses.compute import gaps, signals
-from tests.tasks.data import gps_track, push, session_pk, xyz
+from tests.payloads import gps_track, xyz
+from tests.tasks.data import push, session_pk
 
 
 def _without(samples: list[dict], *holes: tuple[int, int]) -> list[dict]:

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from app.recordings.schemas import SampleOut, SessionMetaOut
 from app.sessions.schemas import DataPageOut, SessionDetailOut, SessionListOut
 from app.sync.schemas import PullOut, StatusOut
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 from tests.sync.helpers import pull, push
 
 PUSHED = (
