@@ -38,9 +38,11 @@ test-system: setup
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL -u TEST_BROKER_URL SYSTEM_TESTS=1 \
 		$(BIN)/pytest tests/system $(PYTEST_ARGS)
 
+# ruff, then the import rules of ARCHITECTURE.md (import-linter contracts in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: setup
 	$(BIN)/ruff check --fix .

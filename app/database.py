@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import ColumnElement, Select, delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -83,3 +83,17 @@ def stream_rows(statement, params: dict, chunk: int) -> Iterator[list]:
     result = connection.execute(statement, params)
     while rows := result.fetchmany(chunk):
         yield rows
+
+
+def delete_in_batches(model, condition: ColumnElement[bool], batch: int) -> tuple[int, int]:
+    """Delete rows of `model` matching `condition`, `batch` at a time, each batch its own
+    transaction so no statement holds locks for long. Returns (rows, transactions)."""
+    total = batches = 0
+    while True:
+        begin_write_transaction()
+        ids = select(model.id).where(condition).order_by(model.id).limit(batch)
+        deleted = db.session.execute(delete(model).where(model.id.in_(ids))).rowcount
+        db.session.commit()
+        total, batches = total + deleted, batches + 1
+        if deleted < batch:
+            return total, batches

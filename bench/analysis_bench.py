@@ -84,7 +84,7 @@ def load_session(app, samples: int) -> int:
 
     from app.extensions import db
     from app.models import RecordingSession, User
-    from app.recordings.sensor_types import ensure_sensor_types
+    from app.recordings.samples.sensor_types import ensure_sensor_types
 
     per_second = 201  # two sensors at 100 Hz, GPS at 1 Hz
     seconds = -(-samples // per_second)

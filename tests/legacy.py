@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from app.clock import utcnow
 from app.extensions import db
 from app.models import RecordingSession, SensorData
-from app.recordings.sensor_types import ensure_sensor_types
+from app.recordings.samples.sensor_types import ensure_sensor_types
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SAMPLE_FIELDS_REVISION = "0006"

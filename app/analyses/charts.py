@@ -16,43 +16,30 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.analyses.compute.geo import path_distance_m
 from app.analyses.loading import numeric_fields
-from app.database import begin_write_transaction, is_postgres, stream_rows
+from app.database import begin_write_transaction
 from app.extensions import db
 from app.models import ChartSeries, RecordingSession
-from app.recordings.sensor_types import session_sensor_types
+from app.recordings.samples import series as samples_series
+from app.recordings.samples.sensor_types import session_sensor_types
 
 GPS_SENSOR = "gps"
 DEFAULT_POINTS = 2000  # about one point per horizontal pixel of a wide chart
 MAX_FIELDS = 8
 log = logging.getLogger(__name__)
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")  # safe to name in a JSON path
-_AXES = ("x", "y", "z")
+_AXES = samples_series.AXES
 
 
 def _type_id(session_pk: int, sensor_type: str) -> int | None:
     types = session_sensor_types(session_pk)
     return next((type_id for type_id, name in types if name == sensor_type), None)
-
-
-def _window(start: int | None, end: int | None) -> tuple[str, dict]:
-    sql, params = "", {}
-    if start is not None:
-        sql, params["start"] = sql + " AND timestamp >= :start", start
-    if end is not None:
-        sql, params["end"] = sql + " AND timestamp < :end", end
-    return sql, params
-
-
-_WHERE = "WHERE recording_session_id = :session AND sensor_type_id = :type"
 
 
 def chart_fields(session_pk: int, type_id: int) -> list[str]:
@@ -61,29 +48,6 @@ def chart_fields(session_pk: int, type_id: int) -> list[str]:
     found = {key for key in numeric_fields(session_pk, [type_id]) if _FIELD_NAME.match(key)}
     ordered = [axis for axis in _AXES if axis in found] + sorted(found - set(_AXES))
     return ordered[:MAX_FIELDS]
-
-
-def _number(param: str) -> str:
-    """SQL for a data field as a float, NULL when absent or not a number."""
-    if is_postgres():
-        return (
-            f"CASE WHEN jsonb_typeof(data -> :{param}) = 'number' "
-            f"THEN (data -> :{param})::float8 END"
-        )
-    value = f"json_extract(data, :{param})"
-    return f"CASE WHEN typeof({value}) IN ('integer', 'real') THEN {value} END"
-
-
-def _once() -> str:
-    """Keeps the database from inlining a subquery, so each field is extracted once per row
-    rather than once per aggregate using it (measured: 2.9 s -> 0.45 s per 500k samples)."""
-    return " OFFSET 0" if is_postgres() else " LIMIT -1 OFFSET 0"
-
-
-def _field_params(fields: list[str]) -> dict[str, str]:
-    if is_postgres():
-        return {f"f{i}": name for i, name in enumerate(fields)}
-    return {f"f{i}": f'$."{name}"' for i, name in enumerate(fields)}
 
 
 def _finite(value: Any) -> float | None:
@@ -108,12 +72,7 @@ def sensor_series(
     type_id = _type_id(session.id, sensor_type)
     if type_id is None:
         return None
-    window, params = _window(start, end)
-    params |= {"session": session.id, "type": type_id}
-    first, last, total = db.session.execute(
-        text(f"SELECT min(timestamp), max(timestamp), count(*) FROM sensor_data {_WHERE}{window}"),
-        params,
-    ).one()
+    first, last, total = samples_series.span(session.id, type_id, start, end)
     whole = start is None and end is None
     version = (
         f"{total}:{first}:{last}:{session.last_synced_at and session.last_synced_at.isoformat()}"
@@ -121,7 +80,7 @@ def sensor_series(
     key = (session.id, sensor_type, points)
     if whole and (kept := db.session.get(ChartSeries, key)) is not None and kept.version == version:
         return kept.body
-    body = _reduce(session.id, type_id, points, window, params, (first, last, total))
+    body = _reduce(session.id, type_id, points, (start, end), (first, last, total))
     if whole:
         _keep(
             ChartSeries(
@@ -136,28 +95,12 @@ def sensor_series(
 
 
 def _reduce(
-    session_pk: int, type_id: int, points: int, window: str, params: dict, summary: tuple
+    session_pk: int, type_id: int, points: int, window: tuple, span: tuple
 ) -> dict[str, Any]:
-    first, last, total = summary
     fields = chart_fields(session_pk, type_id)
-    params = params | _field_params(fields)
+    rows = samples_series.reduced_rows(session_pk, type_id, fields, points, window, span)
     three_axis = all(axis in fields for axis in _AXES)
-    columns = [f"{_number(f'f{i}')} AS v{i}" for i in range(len(fields))]
-    inner = f"SELECT {', '.join(['timestamp', *columns])} FROM sensor_data {_WHERE}{window}"
-    inner += _once()
-    names = [f"v{i}" for i in range(len(fields))]
-    if three_axis:
-        x, y, z = (names[fields.index(axis)] for axis in _AXES)
-        names.append(f"({x} * {x} + {y} * {y} + {z} * {z})")
-    downsampled = total > points
-    if downsampled:
-        rows = _bucket_rows(inner, names, params | _buckets(first, last, points))
-    else:
-        rows = db.session.execute(
-            text(f"SELECT {', '.join(['timestamp', *names])} FROM ({inner}) AS s ORDER BY 1"),
-            params,
-        ).all()
-    return _series_json(fields, rows, three_axis, total, downsampled)
+    return _series_json(fields, rows, three_axis, span[2], span[2] > points)
 
 
 def _keep(series: ChartSeries) -> None:
@@ -187,29 +130,6 @@ def warm_session_charts(session_pk: int) -> int:
     return len(names)
 
 
-def _buckets(first: int, last: int, points: int) -> dict[str, int]:
-    return {"t0": first, "span": last - first + 1, "buckets": max(1, points // 2)}
-
-
-def _bucket_rows(inner: str, names: list[str], params: dict) -> list:
-    """Two rows per bucket: (first timestamp, minima) and (last timestamp, maxima)."""
-    if is_postgres():  # room to hash the buckets instead of sorting the samples on disk
-        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
-    aggregates = ", ".join(f"min({n}), max({n})" for n in names)
-    sql = (
-        f"SELECT (timestamp - :t0) * :buckets / :span AS bucket, "
-        f"min(timestamp), max(timestamp){', ' if aggregates else ''}{aggregates} "
-        f"FROM ({inner}) AS s GROUP BY bucket ORDER BY bucket"
-    )
-    rows = []
-    for row in db.session.execute(text(sql), params):
-        lows, highs = row[3::2], row[4::2]
-        rows.append((row[1], *lows))
-        if row[2] != row[1]:
-            rows.append((row[2], *highs))
-    return rows
-
-
 def _series_json(
     fields: list[str], rows: list, three_axis: bool, total: int, downsampled: bool
 ) -> dict[str, Any]:
@@ -230,21 +150,14 @@ def _series_json(
     }
 
 
-def _fixes(session_pk: int, type_id: int) -> Iterator[list]:
-    params = {"session": session_pk, "type": type_id} | _field_params(["latitude", "longitude"])
-    sql = (
-        f"SELECT timestamp, {_number('f0')}, {_number('f1')} FROM sensor_data {_WHERE} "
-        "ORDER BY timestamp"
-    )
-    return stream_rows(text(sql), params, 10_000)
-
-
 def gps_track(session_pk: int, points: int) -> dict[str, Any]:
     """The GPS path in time order: exact distance over all fixes, at most `points` drawn."""
     type_id = _type_id(session_pk, GPS_SENSOR)
     chunks = []
     if type_id is not None:
-        chunks = [np.array(chunk, dtype=float) for chunk in _fixes(session_pk, type_id)]
+        chunks = [
+            np.array(chunk, dtype=float) for chunk in samples_series.gps_fixes(session_pk, type_id)
+        ]
     fixes = np.concatenate(chunks) if chunks else np.empty((0, 3))
     valid = fixes[np.isfinite(fixes[:, 1]) & np.isfinite(fixes[:, 2])]
     valid = valid[(np.abs(valid[:, 1]) <= 90) & (np.abs(valid[:, 2]) <= 180)]

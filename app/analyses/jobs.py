@@ -15,7 +15,7 @@ import pandas as pd
 
 from app.analyses import loading, store
 from app.analyses.charts import warm_session_charts
-from app.analyses.compute import signals
+from app.analyses.compute import quality, signals
 from app.analyses.compute.gaps import OWN_CADENCE_SENSORS
 from app.analyses.events import analysis_started
 from app.clock import utcnow
@@ -43,7 +43,7 @@ def _analysis(frame: pd.DataFrame, info: loading.SessionInfo, params: dict) -> d
 
 
 def _metrics(frame: pd.DataFrame, info: loading.SessionInfo, params: dict) -> dict:
-    return signals.session_metrics(frame, declared_rates(info, frame))
+    return quality.session_metrics(frame, declared_rates(info, frame))
 
 
 def _anomalies(frame: pd.DataFrame, info: loading.SessionInfo, params: dict) -> dict:

@@ -1,77 +1,21 @@
-"""Reading what the analyses need with set-based queries: never a query or object per sample.
+"""What the analyses read: a session's facts, its samples as a frame and a user's sessions.
 
-A session's samples become the long frame app/analysis expects (`sensor_type`, `timestamp`,
-one float column per numeric data field). The candidate fields are the session's registered
-keys (app/recordings/samples/fields.py: at most MAX_SESSION_SENSOR_KEYS, the earliest arrivals, so
-the frame stays bounded even for data stored before the caps); which of them are numeric is
-found from the first and last `KEY_SAMPLE` samples of each sensor type (cheap index scans; the
-registry keeps names, not value kinds). Then ONE query reads every sample with those fields
-extracted by the database:
-
-- PostgreSQL: `COPY (SELECT …, (data->>'x')::float8 …) TO STDOUT` into a buffer parsed by
-  `pd.read_csv` (the fastest way from psycopg2 to numpy);
-- SQLite: the same SELECT with `json_extract`, rows read in one `fetchall`.
-
-Samples carry a sensor type id (app/recordings/sensor_types.py); the ids become names in
-pandas, as a categorical column, so the big query needs no join. Only top-level numeric fields
-are read (what the phone sends); a value that is not a number in some row becomes NaN there.
+The samples come from the sample store (app/recordings/samples/frames.py), which reads them
+with set-based queries; this module only names what an analysis needs.
 """
 
 from __future__ import annotations
 
-import io
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
-import orjson
 import pandas as pd
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 
-from app.analyses.compute.signals import RESERVED_COLUMNS
-from app.database import is_postgres
+from app.analyses.compute.frame import RESERVED_COLUMNS
 from app.extensions import db
-from app.models import RecordingSession, SensorData, SensorType
-from app.recordings.samples.fields import session_fields
-from app.recordings.sensor_types import session_sensor_types
-
-KEY_SAMPLE = 50
-log = logging.getLogger(__name__)
-
-_PG_NUMERIC_KEYS = text(
-    """
-    SELECT DISTINCT kv.key
-    FROM unnest(CAST(:types AS int[])) AS types(id)
-    CROSS JOIN LATERAL (
-        (SELECT data FROM sensor_data
-         WHERE recording_session_id = :session AND sensor_type_id = types.id
-         ORDER BY timestamp LIMIT :n)
-        UNION ALL
-        (SELECT data FROM sensor_data
-         WHERE recording_session_id = :session AND sensor_type_id = types.id
-         ORDER BY timestamp DESC LIMIT :n)
-    ) AS picked
-    CROSS JOIN LATERAL jsonb_each(picked.data) AS kv
-    WHERE jsonb_typeof(kv.value) = 'number' AND kv.key IN (SELECT unnest(CAST(:keys AS text[])))
-    ORDER BY kv.key
-    """
-)
-
-_SQLITE_NUMERIC_KEYS = text(
-    """
-    SELECT DISTINCT j.key FROM (
-        SELECT data FROM (SELECT data FROM sensor_data
-                          WHERE recording_session_id = :s AND sensor_type_id = :t
-                          ORDER BY timestamp LIMIT :n)
-        UNION ALL
-        SELECT data FROM (SELECT data FROM sensor_data
-                          WHERE recording_session_id = :s AND sensor_type_id = :t
-                          ORDER BY timestamp DESC LIMIT :n)
-    ) AS picked, json_each(picked.data) AS j
-    WHERE j.type IN ('integer', 'real') AND j.key IN (SELECT value FROM json_each(:keys))
-    """
-)
+from app.models import RecordingSession
+from app.recordings.samples import frames
 
 
 @dataclass(frozen=True)
@@ -120,106 +64,14 @@ def session_info(session_pk: int) -> SessionInfo | None:
     )
 
 
-def _usable(key: str) -> bool:
-    return key not in RESERVED_COLUMNS and '"' not in key and "\\" not in key
-
-
 def numeric_fields(session_pk: int, type_ids: list[int]) -> list[str]:
-    """Names of the numeric data fields of a session (at most MAX_SESSION_SENSOR_KEYS of its
-    registered keys), judged from a small sample of each sensor."""
-    candidates = session_fields(session_pk, type_ids)
-    if candidates.omitted:
-        log.warning(
-            "session %s: analysing %d of its %d data keys (MAX_SESSION_SENSOR_KEYS)",
-            session_pk,
-            len(candidates.names),
-            candidates.total,
-        )
-    if not candidates.names:
-        return []
-    connection = db.session.connection()
-    if is_postgres():
-        params = {"session": session_pk, "types": type_ids, "n": KEY_SAMPLE}
-        params["keys"] = candidates.names
-        return [k for (k,) in connection.execute(_PG_NUMERIC_KEYS, params) if _usable(k)]
-    found: set[str] = set()
-    keys = orjson.dumps(candidates.names).decode()
-    for type_id in type_ids:
-        params = {"s": session_pk, "t": type_id, "n": KEY_SAMPLE, "keys": keys}
-        found.update(k for (k,) in connection.execute(_SQLITE_NUMERIC_KEYS, params))
-    return sorted(k for k in found if _usable(k))
-
-
-def _with_names(frame: pd.DataFrame, types: list[tuple[int, str]]) -> pd.DataFrame:
-    """Replace `sensor_type_id` by a categorical `sensor_type` (vectorised id → name)."""
-    ids = np.array([type_id for type_id, _ in types], dtype=np.int64)
-    order = np.argsort(ids)
-    names = [types[i][1] for i in order]
-    codes = np.searchsorted(ids[order], frame["sensor_type_id"].to_numpy(dtype=np.int64))
-    # Replaced in place rather than inserted: inserting into a frame of many columns (up to
-    # MAX_SESSION_SENSOR_KEYS) is pandas' slow path. Renaming copies nothing (copy on write).
-    frame = frame.rename(columns={"sensor_type_id": "sensor_type"})
-    frame["sensor_type"] = pd.Categorical.from_codes(codes, categories=names)
-    return frame
-
-
-def _empty(fields: list[str]) -> pd.DataFrame:
-    columns = {"sensor_type": pd.Series([], dtype="str"), "timestamp": pd.Series([], dtype="int64")}
-    return pd.DataFrame(columns | {f: pd.Series([], dtype="float64") for f in fields})
-
-
-def _pg_frame(session_pk: int, fields: list[str]) -> pd.DataFrame:
-    extracts = "".join(
-        f", CASE WHEN jsonb_typeof(d.data -> %(k{i})s) = 'number'"
-        f" THEN (d.data ->> %(k{i})s)::float8 END"
-        for i in range(len(fields))
-    )
-    query = (
-        f"SELECT d.sensor_type_id, d.timestamp{extracts} FROM sensor_data AS d"
-        " WHERE d.recording_session_id = %(session)s"
-    )
-    params = {"session": session_pk} | {f"k{i}": key for i, key in enumerate(fields)}
-    raw = db.session.connection().connection.driver_connection
-    buffer = io.BytesIO()
-    with raw.cursor() as cursor:
-        statement = cursor.mogrify(query, params).decode()
-        cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", buffer)
-    if buffer.tell() == 0:  # the samples went away since their types were read
-        return pd.DataFrame(columns=["sensor_type_id", "timestamp", *fields])
-    buffer.seek(0)
-    dtypes = {"sensor_type_id": "int64", "timestamp": "int64"} | dict.fromkeys(fields, "float64")
-    return pd.read_csv(
-        buffer, header=None, names=["sensor_type_id", "timestamp", *fields], dtype=dtypes
-    )
-
-
-def _sqlite_frame(session_pk: int, fields: list[str]) -> pd.DataFrame:
-    extracts = "".join(
-        f", CASE WHEN json_type(d.data, :p{i}) IN ('integer', 'real')"
-        f" THEN json_extract(d.data, :p{i}) END"
-        for i in range(len(fields))
-    )
-    query = text(
-        f"SELECT d.sensor_type_id, d.timestamp{extracts} FROM sensor_data AS d"
-        " WHERE d.recording_session_id = :session"
-    )
-    params = {"session": session_pk} | {f"p{i}": f'$."{key}"' for i, key in enumerate(fields)}
-    rows = db.session.connection().execute(query, params).fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=["sensor_type_id", "timestamp", *fields])
-    frame["timestamp"] = frame["timestamp"].astype("int64")
-    if fields:
-        frame[fields] = frame[fields].astype("float64")
-    return frame
+    """The numeric data fields an analysis reads (never a name of the frame's own columns)."""
+    return frames.numeric_fields(session_pk, type_ids, RESERVED_COLUMNS)
 
 
 def load_samples(session_pk: int) -> pd.DataFrame:
     """Every sample of one session as the analysis frame (one query over the samples)."""
-    types = session_sensor_types(session_pk)
-    fields = numeric_fields(session_pk, [type_id for type_id, _ in types])
-    if not types:
-        return _empty(fields)
-    frame = _pg_frame(session_pk, fields) if is_postgres() else _sqlite_frame(session_pk, fields)
-    return _empty(fields) if frame.empty else _with_names(frame, types)
+    return frames.load_frame(session_pk, RESERVED_COLUMNS)
 
 
 def load_user_sessions(user_id: int, start: datetime, end: datetime) -> pd.DataFrame:
@@ -241,16 +93,5 @@ def load_user_sessions(user_id: int, start: datetime, end: datetime) -> pd.DataF
 
 def load_sensor_counts(user_id: int, start: datetime, end: datetime) -> pd.DataFrame:
     """Samples stored per sensor type over those sessions (one aggregate query)."""
-    rows = db.session.execute(
-        select(SensorType.name, func.count())
-        .select_from(SensorData)
-        .join(SensorType, SensorType.id == SensorData.sensor_type_id)
-        .join(RecordingSession, RecordingSession.id == SensorData.recording_session_id)
-        .where(
-            RecordingSession.user_id == user_id,
-            RecordingSession.start_time >= start,
-            RecordingSession.start_time < end,
-        )
-        .group_by(SensorType.name)
-    ).all()
+    rows = frames.sensor_counts(user_id, start, end)
     return pd.DataFrame(rows, columns=["sensor_type", "count"])

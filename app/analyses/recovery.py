@@ -18,14 +18,14 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import SessionAnalysis
 from app.worker import dispatch
+from app.worker import task_names as names
 
 LOST_AFTER = timedelta(hours=1)  # far above the time limit plus the longest countdown
 GIVE_UP_AFTER = timedelta(days=1)
-_PREFIX = "app.tasks.data_processing"
 _SINGLE_KIND_TASKS = {
-    ANALYSIS: f"{_PREFIX}.analyze_sensor_data",
-    METRICS: f"{_PREFIX}.calculate_session_metrics",
-    ANOMALIES: f"{_PREFIX}.detect_anomalies",
+    ANALYSIS: names.ANALYZE_SENSOR_DATA,
+    METRICS: names.CALCULATE_SESSION_METRICS,
+    ANOMALIES: names.DETECT_ANOMALIES,
 }
 
 
@@ -51,7 +51,7 @@ def _message(rows: list[SessionAnalysis]) -> tuple[str, list, dict]:
     sensitivity = rows[0].parameters.get("sensitivity", DEFAULT_SENSITIVITY)
     kinds = {row.kind for row in rows}
     if kinds == set(KINDS):
-        return f"{_PREFIX}.analyze_session", [session_pk], {"sensitivity": sensitivity}
+        return names.ANALYZE_SESSION, [session_pk], {"sensitivity": sensitivity}
     (kind,) = kinds
     args = [session_pk, sensitivity] if kind == ANOMALIES else [session_pk]
     return _SINGLE_KIND_TASKS[kind], args, {}

@@ -22,8 +22,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
 from app.worker import dispatch
+from app.worker.task_names import ANALYZE_SESSION
 
-ANALYZE_SESSION = "app.tasks.data_processing.analyze_session"
 SWEEP_WINDOW = timedelta(days=7)  # older sessions are left alone (their data may be purged)
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from app.analyses import store
 from app.analyses.jobs import DEFAULT_SENSITIVITY, KINDS
-from app.analyses.scheduling import ANALYZE_SESSION
 from app.analyses.schemas import AnalysisOut
 from app.database import begin_write_transaction
 from app.errors import ServiceUnavailable
@@ -19,6 +18,7 @@ from app.extensions import db
 from app.models import SessionAnalysis
 from app.recordings.ownership import owned_session
 from app.worker import dispatch
+from app.worker.task_names import ANALYZE_SESSION
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from app.analyses import loading
-from app.analyses.compute import signals
+from app.analyses.compute import user_stats
 from app.analyses.schemas import YEARS
 from app.clock import iso_utc, utcnow
 from app.errors import ValidationFailed
@@ -63,5 +63,5 @@ def user_statistics(user_id: int, start: datetime, end: datetime) -> dict[str, A
         "user_id": user_id,
         "start": iso_utc(start),
         "end": iso_utc(end),
-        **signals.user_statistics(sessions, counts),
+        **user_stats.user_statistics(sessions, counts),
     }

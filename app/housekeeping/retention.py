@@ -15,39 +15,26 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from app.clock import iso_utc, utcnow
-from app.database import begin_write_transaction, is_postgres
+from app.database import delete_in_batches, is_postgres
 from app.extensions import db
-from app.models import RecordingSession, SensorData, SyncLog
+from app.models import RecordingSession, SyncLog
+from app.recordings.samples.retention import delete_session_samples, has_samples, last_timestamp
 from app.recordings.watermark import begin_stamped_write
 
 BATCH = 10_000
 SESSION_BATCH = 500
 
 
-def _delete_batches(model, condition) -> tuple[int, int]:
-    """Delete rows matching `condition`, BATCH at a time. Returns (rows, transactions)."""
-    total = batches = 0
-    while True:
-        begin_write_transaction()
-        ids = select(model.id).where(condition).order_by(model.id).limit(BATCH)
-        deleted = db.session.execute(delete(model).where(model.id.in_(ids))).rowcount
-        db.session.commit()
-        total, batches = total + deleted, batches + 1
-        if deleted < BATCH:
-            return total, batches
-
-
 def expired_sessions_query(cutoff: datetime) -> Select:
     """Uploaded, closed sessions that ended before `cutoff` and still hold samples."""
-    has_samples = exists().where(SensorData.recording_session_id == RecordingSession.id)
     return select(RecordingSession.id).where(
         RecordingSession.is_uploaded.is_(True),
         RecordingSession.is_active.is_(False),
         RecordingSession.end_time < cutoff,
-        has_samples,
+        has_samples(),
     )
 
 
@@ -58,7 +45,7 @@ def delete_old_sensor_data(days: int) -> dict[str, Any]:
     db.session.rollback()
     samples = batches = 0
     for pk in session_pks:
-        deleted, used = _delete_batches(SensorData, SensorData.recording_session_id == pk)
+        deleted, used = delete_session_samples(pk, BATCH)
         samples, batches = samples + deleted, batches + used
     return {
         "cutoff": iso_utc(cutoff),
@@ -71,7 +58,7 @@ def delete_old_sensor_data(days: int) -> dict[str, Any]:
 def delete_old_sync_logs(days: int) -> dict[str, Any]:
     """Sync logs started more than `days` ago."""
     cutoff = utcnow() - timedelta(days=days)
-    deleted, batches = _delete_batches(SyncLog, SyncLog.started_at < cutoff)
+    deleted, batches = delete_in_batches(SyncLog, SyncLog.started_at < cutoff, BATCH)
     return {"cutoff": iso_utc(cutoff), "sync_logs_deleted": deleted, "transactions": batches}
 
 
@@ -86,9 +73,7 @@ def stale_condition(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
 
 def _end_time(session: RecordingSession) -> datetime:
     """The last sample's time, else the last push; never before the start."""
-    last_ms = db.session.scalar(
-        select(func.max(SensorData.timestamp)).where(SensorData.recording_session_id == session.id)
-    )
+    last_ms = last_timestamp(session.id)
     candidates = [session.start_time, session.last_synced_at or session.start_time]
     if last_ms is not None:
         candidates = [session.start_time, datetime.fromtimestamp(last_ms / 1000, tz=UTC)]

@@ -14,9 +14,9 @@ from datetime import datetime
 from app.models import RecordingSession
 from app.recordings.last_write_wins import apply_changes, lock_or_create_session
 from app.recordings.samples.fields import admit_samples
+from app.recordings.samples.sensor_types import ensure_sensor_types
 from app.recordings.samples.writing import UpsertCounts, upsert_samples
 from app.recordings.schemas import SessionIn
-from app.recordings.sensor_types import ensure_sensor_types
 
 
 def dedupe_last_wins(indexed: list[tuple[int, dict]]) -> list[tuple[int, dict]]:

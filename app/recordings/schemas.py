@@ -1,5 +1,11 @@
-"""The shapes every feature shares: session and sample identifiers, session metadata in
-(a push or an import) and out (every endpoint that shows a session)."""
+"""The shapes every feature shares, written once: session and sample identifiers, session
+metadata in (a push or an import) and out (every endpoint that shows a session), a sample out.
+
+`session_json` is the response model itself applied to a row, so the document and the answer
+cannot differ. Samples are not serialised through a model: pull, the data pages and the
+exports write them as stored JSON text at hundreds of thousands a second (docs/sync.md#pull),
+and tests check that what they write is what `SampleOut` documents.
+"""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Browsing, editing, deleting and inspecting one user's recording sessions."""
+"""Browsing, editing, deleting, inspecting and exporting one user's recording sessions."""

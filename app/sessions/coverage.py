@@ -1,76 +1,45 @@
 """Where a session's sensors have holes: gaps between consecutive samples, found in SQL.
 
 The rule is app/analyses/compute/gaps.py's (docs/tasks.md#gaps), shared with the session
-metrics; here the database computes the most common step and the gaps with `lag()` over the
-sensor's index range, so memory stays flat however long the session is.
+metrics; the database computes the most common step and the long steps with `lag()` over the
+sensor's index range (app/recordings/samples/intervals.py), so memory stays flat however long
+the session is.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
-
 from app.analyses.compute import gaps as rule
-from app.extensions import db
 from app.recordings.ownership import owned_session
-from app.sessions.service import sensor_summary
+from app.recordings.samples import intervals
+from app.recordings.samples.summary import sensor_summary
 
 MAX_GAPS = 100
-_PROBE = rule.RATE_PROBE_SAMPLES
-
-_SENSOR = "FROM sensor_data WHERE recording_session_id = :session AND sensor_type_id = :type"
-_DELTAS = f"""
-    SELECT timestamp AS ts, timestamp - lag(timestamp) OVER (ORDER BY timestamp) AS delta
-    {_SENSOR}
-"""
-
-_MOST_COMMON_INTERVAL = text(
-    f"""
-    SELECT delta FROM (
-        SELECT timestamp - lag(timestamp) OVER (ORDER BY timestamp) AS delta
-        FROM (SELECT timestamp {_SENSOR} ORDER BY timestamp LIMIT {_PROBE}) AS first
-    ) AS deltas WHERE delta IS NOT NULL
-    GROUP BY delta ORDER BY count(*) DESC, delta LIMIT 1
-    """
-)
-
-_GAPS = text(
-    f"""
-    SELECT ts - delta AS gap_start, ts AS gap_end,
-           count(*) OVER () AS gap_count, sum(delta) OVER () AS gap_ms
-    FROM ({_DELTAS}) AS deltas
-    WHERE delta > :threshold
-    ORDER BY ts LIMIT :limit
-    """
-)
 
 
 def _sensor_coverage(session_pk: int, summary: dict, rate: float | None) -> dict[str, Any]:
-    params = {"session": session_pk, "type": summary["type_id"]}
-    observed = db.session.execute(_MOST_COMMON_INTERVAL, params).scalar()
+    type_id = summary["type_id"]
+    observed = intervals.most_common_interval(session_pk, type_id, rule.RATE_PROBE_SAMPLES)
     declared = rule.declared_interval_ms(summary["sensor_type"], rate)
     interval, source = rule.nominal_interval(declared, observed)
-    found: list[dict[str, int]] = []
+    gaps: list[dict[str, int]] = []
     gap_count = missing_ms = 0
     if interval:
-        params |= {"threshold": rule.GAP_FACTOR * interval, "limit": MAX_GAPS}
-        for start, end, count, total_ms in db.session.execute(_GAPS, params):
+        threshold = rule.GAP_FACTOR * interval
+        for start, end, count, total_ms in intervals.steps_longer_than(
+            session_pk, type_id, threshold, MAX_GAPS
+        ):
             gap_count = int(count)
             missing_ms = rule.missing_ms(int(total_ms), gap_count, interval)
-            found.append(
-                {
-                    "start": start,
-                    "end": end,
-                    "missing_ms": rule.missing_ms(end - start, 1, interval),
-                }
-            )
+            missing = rule.missing_ms(end - start, 1, interval)
+            gaps.append({"start": start, "end": end, "missing_ms": missing})
     return {k: v for k, v in summary.items() if k != "type_id"} | {
         "interval_ms": interval,
         "interval_source": source,
         "gap_count": gap_count,
         "missing_ms": missing_ms,
-        "gaps": found,
+        "gaps": gaps,
     }
 
 

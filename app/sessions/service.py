@@ -5,31 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 
 from app.analyses.scheduling import enqueue_after_close
 from app.database import count_rows
 from app.extensions import db
-from app.models import RecordingSession, SensorData, SensorType
+from app.models import RecordingSession
 from app.recordings import tombstones
 from app.recordings.last_write_wins import apply_changes
 from app.recordings.ownership import owned_session
+from app.recordings.samples.summary import has_samples_of_type, sensor_summary
 from app.recordings.schemas import session_json
 from app.recordings.watermark import begin_stamped_write
 from app.sessions.schemas import SessionListQuery, SessionPatch
-
-# Count, first and last timestamp per sensor type: one walk of the session's dedup-index range.
-_SUMMARY = text(
-    """
-    SELECT sensor_types.name, counts.n, counts.first_ts, counts.last_ts, sensor_types.id
-    FROM (SELECT sensor_type_id, count(*) AS n, min(timestamp) AS first_ts,
-                 max(timestamp) AS last_ts
-          FROM sensor_data WHERE recording_session_id = :session
-          GROUP BY sensor_type_id) AS counts
-    JOIN sensor_types ON sensor_types.id = counts.sensor_type_id
-    ORDER BY sensor_types.name
-    """
-)
 
 
 def list_sessions(user_id: int, query: SessionListQuery) -> dict[str, Any]:
@@ -44,15 +32,7 @@ def list_sessions(user_id: int, query: SessionListQuery) -> dict[str, Any]:
     if query.q:
         sessions = sessions.where(RecordingSession.notes.icontains(query.q, autoescape=True))
     if query.sensor_type is not None:
-        has_type = (
-            select(SensorData.id)
-            .join(SensorType, SensorType.id == SensorData.sensor_type_id)
-            .where(
-                SensorData.recording_session_id == RecordingSession.id,
-                SensorType.name == query.sensor_type,
-            )
-        )
-        sessions = sessions.where(has_type.exists())
+        sessions = sessions.where(has_samples_of_type(query.sensor_type))
     total = count_rows(sessions)
     if query.order == "asc":
         ordered = sessions.order_by(RecordingSession.start_time, RecordingSession.id)
@@ -67,21 +47,6 @@ def list_sessions(user_id: int, query: SessionListQuery) -> dict[str, Any]:
         "total": total,
         "has_more": offset + len(page) < total,
     }
-
-
-def sensor_summary(session_pk: int) -> list[dict[str, Any]]:
-    """`{sensor_type, count, first_timestamp, last_timestamp, type_id}` per sensor type."""
-    rows = db.session.execute(_SUMMARY, {"session": session_pk})
-    return [
-        {
-            "sensor_type": name,
-            "count": count,
-            "first_timestamp": first,
-            "last_timestamp": last,
-            "type_id": type_id,
-        }
-        for name, count, first, last, type_id in rows
-    ]
 
 
 def session_detail(user_id: int, session_id: str) -> dict[str, Any]:

@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, or_, select, text
+from sqlalchemy import Select, and_, or_, select
 
 from app.clock import iso_utc, utcnow
-from app.database import begin_write_transaction, count_rows, stream_rows
+from app.database import begin_write_transaction, count_rows
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
-from app.models.base import UTCDateTime
 from app.recordings import tombstones
+from app.recordings.samples.reading import changed_samples
 from app.recordings.schemas import sample_fragments, session_json
-from app.recordings.sensor_types import session_sensor_types
 from app.recordings.watermark import pull_watermark
 from app.sync.schemas import PullCursor, PullRequest
 from app.web.json_codec import dumps_bytes
@@ -114,30 +113,6 @@ def plan_pull(user_id: int, request: PullRequest) -> PullPage:
     return PullPage(page, total, has_more, watermark, next_cursor, log.id, deleted, resync)
 
 
-_SAMPLES_SQL = {
-    "postgresql": "SELECT timestamp, data::text FROM sensor_data",
-    "sqlite": "SELECT timestamp, data FROM sensor_data",
-}
-
-
-def _sample_rows(session_pk: int, since: datetime | None) -> Iterator[tuple[str, list[tuple]]]:
-    """`(sensor_type, rows of (timestamp, data text))` in (sensor_type, timestamp) order: one
-    index range scan per sensor type, so nothing is sorted."""
-    sql = (
-        _SAMPLES_SQL[db.engine.dialect.name]
-        + " WHERE recording_session_id = :session AND sensor_type_id = :type"
-    )
-    if since is not None:
-        sql += " AND updated_at >= :since"
-    statement = text(sql + " ORDER BY timestamp")
-    if since is not None:
-        statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
-    for type_id, name in session_sensor_types(session_pk):
-        params = {"session": session_pk, "type": type_id, "since": since}
-        for rows in stream_rows(statement, params, SAMPLE_CHUNK):
-            yield name, rows
-
-
 def stream_pull(page: PullPage, request: PullRequest) -> Iterator[bytes]:
     """The response body in pieces; sample data is copied as stored JSON text, not re-parsed."""
     yield b'{"sessions":['
@@ -150,7 +125,7 @@ def stream_pull(page: PullPage, request: PullRequest) -> Iterator[bytes]:
             continue
         yield head[:-1] + b',"sensor_data":['
         first = True
-        for sensor_type, rows in _sample_rows(session_pk, request.last_sync_time):
+        for sensor_type, rows in changed_samples(session_pk, request.last_sync_time, SAMPLE_CHUNK):
             chunk = ",".join(sample_fragments(sensor_type, rows)).encode()
             yield chunk if first else b"," + chunk
             first = False

@@ -12,9 +12,8 @@ from celery import shared_task
 from flask import current_app
 
 from app.analyses import jobs, scheduling, statistics
+from app.worker import task_names as names
 from app.worker.policy import DB_RETRY
-
-_PREFIX = "app.tasks.data_processing"
 
 
 def _run(task, session_id: int, kinds: list[str], **options: Any) -> dict[str, Any]:
@@ -33,26 +32,26 @@ def _single(outcome: dict[str, Any], kind: str) -> dict[str, Any]:
     return outcome["results"].get(kind) or {k: v for k, v in outcome.items() if k != "results"}
 
 
-@shared_task(name=f"{_PREFIX}.analyze_sensor_data", bind=True, **DB_RETRY)
+@shared_task(name=names.ANALYZE_SENSOR_DATA, bind=True, **DB_RETRY)
 def analyze_sensor_data(self, session_id: int) -> dict[str, Any]:
     """Per-sensor field statistics, GPS distance, duration and record count of a session."""
     return _single(_run(self, session_id, [jobs.ANALYSIS]), jobs.ANALYSIS)
 
 
-@shared_task(name=f"{_PREFIX}.detect_anomalies", bind=True, **DB_RETRY)
+@shared_task(name=names.DETECT_ANOMALIES, bind=True, **DB_RETRY)
 def detect_anomalies(self, session_id: int, sensitivity: float = 3.0) -> dict[str, Any]:
     """Samples whose 3-axis magnitude lies more than `sensitivity` deviations off."""
     outcome = _run(self, session_id, [jobs.ANOMALIES], parameters={"sensitivity": sensitivity})
     return _single(outcome, jobs.ANOMALIES)
 
 
-@shared_task(name=f"{_PREFIX}.calculate_session_metrics", bind=True, **DB_RETRY)
+@shared_task(name=names.CALCULATE_SESSION_METRICS, bind=True, **DB_RETRY)
 def calculate_session_metrics(self, session_id: int) -> dict[str, Any]:
     """Per-axis statistics and data quality (rate, gaps, duplicates) of a session."""
     return _single(_run(self, session_id, [jobs.METRICS]), jobs.METRICS)
 
 
-@shared_task(name=f"{_PREFIX}.analyze_session", bind=True, **DB_RETRY)
+@shared_task(name=names.ANALYZE_SESSION, bind=True, **DB_RETRY)
 def analyze_session(
     self, session_id: int, sensitivity: float = 3.0, only_if_stale: bool = False
 ) -> dict[str, Any]:
@@ -69,7 +68,7 @@ def analyze_session(
     }
 
 
-@shared_task(name=f"{_PREFIX}.generate_statistics", bind=True, **DB_RETRY)
+@shared_task(name=names.GENERATE_STATISTICS, bind=True, **DB_RETRY)
 def generate_statistics(
     self, user_id: int, start_date: str | None = None, end_date: str | None = None
 ) -> dict[str, Any]:
@@ -78,7 +77,7 @@ def generate_statistics(
     return statistics.user_statistics(user_id, start, end)
 
 
-@shared_task(name=f"{_PREFIX}.sweep_unanalysed_sessions", bind=True, **DB_RETRY)
+@shared_task(name=names.SWEEP_UNANALYSED_SESSIONS, bind=True, **DB_RETRY)
 def sweep_unanalysed_sessions(self, limit: int = 100) -> dict[str, int]:
     """Enqueue closed sessions whose analysis never ran (broker down, task lost)."""
     return scheduling.sweep(limit)

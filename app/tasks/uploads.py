@@ -17,8 +17,8 @@ from app.models.upload import OPEN_STATES
 from app.uploads.importer import ImportSettings, run_import
 from app.worker import dispatch
 from app.worker.policy import DB_RETRY
+from app.worker.task_names import IMPORT_UPLOAD, RESUME_STALLED_UPLOADS
 
-IMPORT_UPLOAD = "app.tasks.uploads.import_upload"
 STALLED_AFTER = timedelta(minutes=15)  # a running import commits a chunk every few seconds
 
 
@@ -39,7 +39,7 @@ def import_upload(self, upload_id: int) -> dict[str, Any]:
     return outcome
 
 
-@shared_task(name="app.tasks.uploads.resume_stalled_uploads", **DB_RETRY)
+@shared_task(name=RESUME_STALLED_UPLOADS, **DB_RETRY)
 def resume_stalled_uploads(limit: int = 100) -> dict[str, int]:
     """Publish imports that are pending or running but made no progress for a while."""
     cutoff = utcnow() - STALLED_AFTER

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
-from app.sync.schemas import SessionIn
+from app.recordings.schemas import SessionIn
 
 
 class UploadForm(BaseModel):

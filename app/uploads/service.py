@@ -21,10 +21,9 @@ from app.recordings.schemas import SessionIn
 from app.uploads import decoding, quota, readers
 from app.validation import parse_model
 from app.worker import dispatch
+from app.worker.task_names import IMPORT_UPLOAD
 
 log = logging.getLogger(__name__)
-
-IMPORT_UPLOAD = "app.tasks.uploads.import_upload"
 
 
 def _session_meta(field: str | None) -> SessionIn:

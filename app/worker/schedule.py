@@ -8,64 +8,64 @@ from __future__ import annotations
 
 from celery.schedules import crontab
 
+from app.worker import task_names as names
+
 HOUR = 3600
 DAY = 24 * HOUR
 WEEK = 7 * DAY
 
-_CLEANUP = "app.tasks.file_cleanup"
-
 BEAT_SCHEDULE: dict[str, dict] = {
     "cleanup-old-sensor-data": {
-        "task": f"{_CLEANUP}.cleanup_old_sensor_data",
+        "task": names.CLEANUP_OLD_SENSOR_DATA,
         "schedule": crontab(hour=3, minute=0),
         "args": (30,),
         "options": {"expires": DAY},
     },
     "cleanup-old-sync-logs": {
-        "task": f"{_CLEANUP}.cleanup_old_sync_logs",
+        "task": names.CLEANUP_OLD_SYNC_LOGS,
         "schedule": crontab(hour=3, minute=30, day_of_week="sunday"),
         "args": (90,),
         "options": {"expires": WEEK},
     },
     "cleanup-failed-sessions": {
-        "task": f"{_CLEANUP}.cleanup_failed_sessions",
+        "task": names.CLEANUP_FAILED_SESSIONS,
         "schedule": crontab(hour=2, minute=0),
         "args": (24,),
         "options": {"expires": DAY},
     },
     "cleanup-uploaded-files": {
-        "task": f"{_CLEANUP}.cleanup_uploaded_files",
+        "task": names.CLEANUP_UPLOADED_FILES,
         "schedule": crontab(hour=2, minute=30),
         "args": (7,),
         "options": {"expires": DAY},
     },
     "optimize-database": {
-        "task": f"{_CLEANUP}.optimize_database",
+        "task": names.OPTIMIZE_DATABASE,
         "schedule": crontab(hour=4, minute=0, day_of_week="sunday"),
         "options": {"expires": WEEK},
     },
     "generate-cleanup-report": {
-        "task": f"{_CLEANUP}.generate_cleanup_report",
+        "task": names.GENERATE_CLEANUP_REPORT,
         "schedule": crontab(hour=5, minute=0),
         "options": {"expires": DAY},
     },
     "sweep-unanalysed-sessions": {
-        "task": "app.tasks.data_processing.sweep_unanalysed_sessions",
+        "task": names.SWEEP_UNANALYSED_SESSIONS,
         "schedule": 600.0,
         "options": {"expires": 600},
     },
     "resume-stalled-uploads": {
-        "task": "app.tasks.uploads.resume_stalled_uploads",
+        "task": names.RESUME_STALLED_UPLOADS,
         "schedule": 600.0,
         "options": {"expires": 600},
     },
     "purge-old-tombstones": {
-        "task": "app.tasks.maintenance.purge_old_tombstones",
+        "task": names.PURGE_OLD_TOMBSTONES,
         "schedule": crontab(hour=3, minute=45),
         "options": {"expires": DAY},
     },
     "purge-expired-revocations": {
-        "task": "app.tasks.maintenance.purge_expired_revocations",
+        "task": names.PURGE_EXPIRED_REVOCATIONS,
         "schedule": crontab(minute=15),
         "options": {"expires": HOUR},
     },

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.analyses import jobs, loading
-from app.analyses.compute import gaps, signals
+from app.analyses.compute import gaps, quality
 from tests.payloads import gps_track, xyz
 from tests.tasks.data import push, session_pk
 
@@ -33,7 +33,7 @@ def _metrics_gaps(app, pk: int) -> dict[str, dict]:
     with app.app_context():
         frame = loading.load_samples(pk)
         info = loading.session_info(pk)
-        metrics = signals.session_metrics(frame, jobs.declared_rates(info, frame))
+        metrics = quality.session_metrics(frame, jobs.declared_rates(info, frame))
     return {name: sensor["quality"]["gaps"] for name, sensor in metrics["sensors"].items()}
 
 

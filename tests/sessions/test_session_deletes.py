@@ -10,6 +10,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import SensorData, SessionTombstone
 from app.recordings.tombstones import purge_tombstones
+from app.worker import task_names
 from tests.payloads import push_body, samples
 from tests.sync.helpers import pull, push
 
@@ -101,4 +102,4 @@ def test_closing_a_session_by_patch_enqueues_its_analysis(client, auth_headers):
     finally:
         signals.before_task_publish.disconnect(capture)
     assert response.status_code == 200 and response.json["is_active"] is False
-    assert published == ["app.tasks.data_processing.analyze_session"]
+    assert published == [task_names.ANALYZE_SESSION]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg2
 
+from app.worker import task_names
 from config import normalise_database_url
 from tests.server import ROOT, gunicorn
 from tests.system.api_client import Api
@@ -77,7 +78,7 @@ class SystemStack:
                 "worker_lost_wait": 0.5,
                 "beat_schedule": {
                     "sweep-unanalysed-sessions": {
-                        "task": "app.tasks.data_processing.sweep_unanalysed_sessions",
+                        "task": task_names.SWEEP_UNANALYSED_SESSIONS,
                         "schedule": SWEEP_EVERY_SECONDS,
                     }
                 },

@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 
 from app.analyses import loading, store
 from app.analyses.compute import signals
+from app.analyses.compute.frame import frame_from_records
 from app.analyses.compute.geo import haversine_m
 from app.extensions import db
 from app.models import SessionAnalysis
@@ -51,7 +52,7 @@ def recording(app, client, register):
 
 
 def _expected_frame(data):
-    return signals.frame_from_records((s["sensor_type"], s["timestamp"], s["data"]) for s in data)
+    return frame_from_records((s["sensor_type"], s["timestamp"], s["data"]) for s in data)
 
 
 def test_loader_reads_numeric_fields_of_every_sensor_in_one_frame(app, recording):

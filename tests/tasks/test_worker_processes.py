@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
+from app.worker import task_names
 from tests.payloads import END, T0, xyz
 from tests.tasks.data import age_session, push, session_pk
 from tests.tasks.processes import wait_for
@@ -153,7 +154,7 @@ def test_beat_sends_due_tasks_to_a_worker(app, client, register, start_celery, t
     age_session(app, pk, hours=30)
     schedule = {
         "close-forgotten-sessions": {
-            "task": "app.tasks.file_cleanup.cleanup_failed_sessions",
+            "task": task_names.CLEANUP_FAILED_SESSIONS,
             "schedule": 1.0,
             "args": [24],
         }

@@ -9,14 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.analyses.compute.frame import frame_from_records
 from app.analyses.compute.geo import EARTH_RADIUS_M, haversine_m, path_distance_m
-from app.analyses.compute.signals import (
-    analyze_sensor_data,
-    detect_anomalies,
-    frame_from_records,
-    session_metrics,
-    user_statistics,
-)
+from app.analyses.compute.quality import session_metrics
+from app.analyses.compute.signals import analyze_sensor_data, detect_anomalies
+from app.analyses.compute.user_stats import user_statistics
 
 T0 = 1_700_000_000_000  # ms since epoch
 

@@ -1,6 +1,6 @@
 """Reading a session's samples in (sensor_type, timestamp) order, one index range per type.
 
-Shared by the paginated data endpoint and the exports: no query sorts, each walks the dedup
+Shared by the paginated data endpoint, the exports and pull: no query sorts, each walks the dedup
 index `(session, sensor_type_id, timestamp)` of one sensor type.
 """
 
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from app.database import is_postgres, stream_rows
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.models.base import UTCDateTime
 from app.recordings import cursors
-from app.recordings.sensor_types import session_sensor_types
+from app.recordings.samples.sensor_types import session_sensor_types
 
 STREAM_CHUNK = 5000
 
@@ -101,4 +103,31 @@ def stream_samples(session_pk: int, wanted: SampleRange) -> Iterator[tuple[str, 
         sql, params = _statement(name, wanted, None)
         params |= {"session": session_pk, "type": type_id}
         for rows in stream_rows(text(sql), params, STREAM_CHUNK):
+            yield name, rows
+
+
+_SAMPLES_SQL = {
+    "postgresql": "SELECT timestamp, data::text FROM sensor_data",
+    "sqlite": "SELECT timestamp, data FROM sensor_data",
+}
+
+
+def changed_samples(
+    session_pk: int, since: datetime | None, chunk: int = STREAM_CHUNK
+) -> Iterator[tuple[str, list[tuple]]]:
+    """`(sensor_type, rows of (timestamp, data as stored JSON text))` of the samples changed
+    since `since` (all without it), in (sensor_type, timestamp) order: one index range scan
+    per sensor type, so nothing is sorted. Pull copies the text out without parsing it."""
+    sql = (
+        _SAMPLES_SQL[db.engine.dialect.name]
+        + " WHERE recording_session_id = :session AND sensor_type_id = :type"
+    )
+    if since is not None:
+        sql += " AND updated_at >= :since"
+    statement = text(sql + " ORDER BY timestamp")
+    if since is not None:
+        statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
+    for type_id, name in session_sensor_types(session_pk):
+        params = {"session": session_pk, "type": type_id, "since": since}
+        for rows in stream_rows(statement, params, chunk):
             yield name, rows

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.base import UTCDateTime
-from app.recordings.sensor_types import ensure_sensor_types
+from app.recordings.samples.sensor_types import ensure_sensor_types
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from app.recordings.ownership import owned_session
 from app.recordings.samples.reading import SampleRange
+from app.recordings.samples.summary import sensor_summary
 from app.sessions.exports import writers
 from app.sessions.exports.fields import data_fields
-from app.sessions.service import sensor_summary
 
 MEDIA_TYPES = {
     "csv": "text/csv",

@@ -1,0 +1,1 @@
+"""Phone sync: push (sessions and samples in), pull (changes out) and status."""
