@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, make_url, text
 from app import create_app
 from app.extensions import db, limiter
 from config import normalise_database_url
+from tests.tasks.processes import CeleryProcess, worker_args
 
 # One scratch directory per test run, the same even if this module is imported twice (as
 # `conftest` by pytest and as `tests.conftest` by test modules and worker processes).
@@ -37,7 +38,7 @@ IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 collect_ignore = [] if os.environ.get("SYSTEM_TESTS") == "1" else ["system"]
 
 
-def test_settings() -> dict:
+def settings_for_tests() -> dict:
     """Config overrides for the app under test (also used by tests that start processes)."""
     return {
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
@@ -56,7 +57,7 @@ def test_settings() -> dict:
     }
 
 
-test_settings.__test__ = False  # a helper, not a test, even when imported into a test module
+settings_for_tests.__test__ = False  # a helper, not a test, even when imported into a test module
 
 
 def pytest_collection_modifyitems(config, items):
@@ -86,7 +87,7 @@ def _recreate_postgres_database(url: str) -> None:
 def app():
     if IS_POSTGRES:
         _recreate_postgres_database(DATABASE_URL)
-    application = create_app("testing", test_settings())
+    application = create_app("testing", settings_for_tests())
     with application.app_context():
         upgrade()
     yield application
@@ -168,14 +169,41 @@ def auth_headers(register):
 @pytest.fixture(scope="session")
 def process_settings() -> dict:
     """The app's test settings, for worker and beat subprocesses (same database and broker)."""
-    return test_settings()
+    return settings_for_tests()
 
 
-@pytest.fixture
-def celery_app(app):
-    """The Celery app of the test app, made current again: creating another app (as some tests
-    do) makes that one's Celery current, and task objects resolve through the current app."""
+def use_celery_of(app):
+    """Make `app`'s Celery the current one: task objects resolve through the current app, and
+    creating another Flask app (as some tests do) makes that one's Celery current."""
     celery = app.extensions["celery"]
     celery.set_current()
     celery.set_default()
     return celery
+
+
+@pytest.fixture(autouse=True)
+def celery_app(app):
+    """The one Celery app of the tests: the test app's, current in every test."""
+    return use_celery_of(app)
+
+
+@pytest.fixture
+def start_celery(process_settings, celery_app, tmp_path):
+    """`start_celery(args, overrides=None, env=None, name="w")` → a real worker or beat process
+    (tests/tasks/worker_app.py) on the test settings, stopped after the test.
+
+    Messages left in the broker by earlier tests are purged first.
+    """
+    celery_app.control.purge()
+    started: list[CeleryProcess] = []
+
+    def _start(args=None, overrides: dict | None = None, env: dict | None = None, name="w"):
+        settings = process_settings | (overrides or {})
+        log = tmp_path / f"{name}-{len(started)}.log"
+        process = CeleryProcess(args or worker_args(name), settings, log, env)
+        started.append(process)
+        return process
+
+    yield _start
+    for process in started:
+        process.stop()

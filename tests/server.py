@@ -12,7 +12,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import test_settings
+from tests.conftest import settings_for_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -49,7 +49,7 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
 
 def server_environment(**extra: str) -> dict[str, str]:
     """The environment that points run:app at the test database and broker."""
-    settings = test_settings()
+    settings = settings_for_tests()
     env = {
         "APP_ENV": "development",
         "DATABASE_URL": settings["SQLALCHEMY_DATABASE_URI"],

@@ -13,7 +13,9 @@ from app.analyses import scheduling
 from app.extensions import db
 from app.models import SessionAnalysis
 from app.tasks.data_processing import analyze_session, sweep_unanalysed_sessions
-from tests.tasks.data import END, age_session, push, session_pk, xyz
+from tests.conftest import use_celery_of
+from tests.payloads import END, xyz
+from tests.tasks.data import age_session, push, session_pk
 
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 
@@ -23,8 +25,7 @@ def broker_down_client(app, process_settings):
     """A client of an app whose broker cannot be reached (same database)."""
     down = create_app("testing", process_settings | {"CELERY_BROKER_URL": DEAD_BROKER})
     yield down.test_client()
-    app.extensions["celery"].set_current()  # creating an app made its Celery the current one
-    app.extensions["celery"].set_default()
+    use_celery_of(app)  # creating an app made its Celery the current one
     with down.app_context():
         db.engine.dispose()
 

@@ -17,7 +17,7 @@ import pytest
 from app.cli.demo import demo_sessions, seed_demo
 from tests.browser.conftest import ARTIFACTS
 from tests.server import gunicorn
-from tests.tasks.processes import CeleryProcess, worker_args
+from tests.tasks.processes import worker_args
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +39,8 @@ def _wait_charts(page, timeout: float = 60_000) -> int:
 
 
 @pytest.fixture
-def worker(app, celery_app, process_settings, tmp_path):
-    celery_app.control.purge()
-    process = CeleryProcess(worker_args("dashboard"), process_settings, tmp_path / "worker.log")
-    yield process
-    process.stop()
+def worker(start_celery):
+    return start_celery(worker_args("dashboard"), name="dashboard")
 
 
 def test_dashboard_walkthrough_on_a_million_sample_session(app, worker, offline_page, tmp_path):

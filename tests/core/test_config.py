@@ -15,7 +15,7 @@ from flask_jwt_extended import create_access_token
 from app import create_app
 from app.secret_keys import instance_secret_keys, secret_key_problems
 from config import normalise_database_url
-from tests.conftest import test_settings
+from tests.conftest import settings_for_tests
 from tests.server import ROOT
 
 
@@ -75,7 +75,7 @@ def test_production_never_takes_keys_from_the_instance_file(tmp_path):
 
 def _app_without_keys(path: Path):
     """An app whose keys are config.py's defaults, as on a fresh install (nothing set)."""
-    settings = test_settings() | {"SECRET_KEYS_FILE": str(path)}
+    settings = settings_for_tests() | {"SECRET_KEYS_FILE": str(path)}
     del settings["SECRET_KEY"], settings["JWT_SECRET_KEY"]
     return create_app("testing", settings)
 
@@ -102,7 +102,7 @@ def test_a_token_forged_with_a_key_from_the_source_is_refused(client, register, 
     app = _app_without_keys(tmp_path / "secret_keys.json")
 
     def token_signed_with(key: str) -> str:
-        forger = create_app("testing", test_settings() | {"JWT_SECRET_KEY": key})
+        forger = create_app("testing", settings_for_tests() | {"JWT_SECRET_KEY": key})
         with forger.app_context():
             return create_access_token(identity=str(user["id"]))
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from tests.conftest import test_settings
+from tests.conftest import settings_for_tests
 
 
 def test_unknown_route_is_404_json(client):
@@ -23,7 +23,7 @@ def test_wrong_method_is_405_json_with_allow(client):
 @pytest.fixture
 def failing_app(app):
     """A fresh app with two extra routes that fail the way real code can."""
-    fresh = create_app("testing", test_settings())
+    fresh = create_app("testing", settings_for_tests())
     fresh.add_url_rule("/test/boom", "boom", lambda: 1 / 0)
 
     def db_down():

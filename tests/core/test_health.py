@@ -24,14 +24,14 @@ def test_broker_down_is_degraded_but_200(client, app):
 
 def test_database_down_is_503_and_recovers(tmp_path):
     from app import create_app
-    from tests.conftest import test_settings
+    from tests.conftest import settings_for_tests
 
     broken_url = (
         "postgresql+psycopg2://postgres@127.0.0.1:1/nothing"
         if IS_POSTGRES
         else f"sqlite:///{tmp_path}/missing-dir/nothing.db"
     )
-    app = create_app("testing", test_settings() | {"SQLALCHEMY_DATABASE_URI": broken_url})
+    app = create_app("testing", settings_for_tests() | {"SQLALCHEMY_DATABASE_URI": broken_url})
     response = app.test_client().get("/health")
     assert response.status_code == 503
     assert response.json["status"] == "unhealthy" and response.json["database"] == "unavailable"

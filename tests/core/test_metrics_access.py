@@ -4,13 +4,13 @@ METRICS_TOKEN; anyone else gets 403 (401 when a token is configured) as JSON."""
 import pytest
 
 from app import create_app
-from tests.conftest import test_settings
+from tests.conftest import settings_for_tests
 
 TOKEN = "mT9_vQ2xLr7Kp4Wn8Zc1Hs6Jd3Fb0Ye5Ua-Gi2Oq"
 
 
 def _client(**config):
-    return create_app("testing", test_settings() | config).test_client()
+    return create_app("testing", settings_for_tests() | config).test_client()
 
 
 def _get(client, address: str, headers: dict | None = None):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 from tests.sync.helpers import push
 
 PASSWORD = "correct-horse-1"
@@ -74,7 +74,7 @@ def test_sign_in_refuses_bad_passwords_forged_forms_and_open_redirects(client, r
     assert away.headers["Location"] == "/dashboard/sessions"
 
 
-def test_session_list_filters(client, alice):
+def test_session_list_filters_by_text_sensor_and_state(client, alice):
     page = client.get("/dashboard/sessions")
     assert page.status_code == 200 and "walk" in page.text and "desk" in page.text
     page = client.get("/dashboard/sessions?q=desk&active=no")

@@ -9,7 +9,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 from tests.sync.helpers import push
 
 PUSHED = (
@@ -55,7 +55,7 @@ def test_ndjson_is_streamed_and_round_trips(client, auth_headers, stored):
     assert [orjson.loads(line) for line in lines] == stored
 
 
-def test_parquet_round_trips(client, auth_headers, stored):
+def test_parquet_export_round_trips_every_sample(client, auth_headers, stored):
     response = _export(client, auth_headers, "format=parquet")
     assert response.mimetype == "application/vnd.apache.parquet"
     table = pq.read_table(io.BytesIO(response.get_data())).to_pylist()

@@ -11,7 +11,7 @@ from app.analyses.charts import DEFAULT_POINTS, warm_session_charts
 from app.analyses.compute.geo import path_distance_m
 from app.extensions import db
 from app.models import ChartSeries, RecordingSession
-from tests.factories import BASE_TS, push_body
+from tests.payloads import BASE_TS, push_body
 from tests.sync.helpers import push
 
 
@@ -79,7 +79,7 @@ def test_window_and_non_numeric_values(client, auth_headers):
     assert body["magnitude"][5] is None and body["magnitude"][7] is not None
 
 
-def test_series_errors(client, auth_headers, register):
+def test_series_refuses_bad_queries_and_other_users_sessions(client, auth_headers, register):
     push(client, auth_headers, push_body("s", _wave(10)))
     assert _series(client, auth_headers, expected=400)["error"]  # sensor_type is required
     _series(client, auth_headers, expected=400, sensor_type="accelerometer", points=5)

@@ -76,7 +76,7 @@ def _nested(depth: int, leaf: str = "1") -> str:
     return "[" * depth + leaf + "]" * depth
 
 
-def test_empty_bodies(user):
+def test_empty_bodies_are_a_400_except_for_pull(user):
     for path in ("/api/sync/push", "/api/auth/register", "/api/auth/login"):
         _rejected(user.request("POST", path, raw=b"", headers=JSON), 400)
     _rejected(user.request("PATCH", "/api/sessions/none", raw=b"", headers=JSON), 400, 404)
@@ -127,7 +127,7 @@ def test_nesting_the_parser_accepts_is_stored_or_skipped_never_a_500(user, depth
     assert samples == ([sample] if body["inserted"] else [])
 
 
-def test_ten_megabyte_strings(user):
+def test_ten_megabyte_strings_are_refused_without_a_5xx(user):
     huge = "a" * TEN_MB
     _rejected(user.post("/api/sync/push", _push_body(notes=huge)), 400)
     _rejected(user.post("/api/sync/push", _push_body(session_id=huge)), 400)
@@ -367,7 +367,7 @@ def test_gzip_and_deflate_bombs_are_refused_without_inflating_them(user):
         _rejected(reply, 400, 415)
 
 
-def test_protocol_level_oddities(user):
+def test_protocol_level_oddities_get_json_errors(user):
     plain = {"Content-Type": "text/plain"}
     _rejected(user.request("POST", "/api/sync/push", raw=b"{}", headers=plain), 415)
     _rejected(user.request("PUT", "/api/sync/push", {}), 405)

@@ -1,7 +1,7 @@
 """`celery -A tests.tasks.worker_app worker|beat` for processes started by tests.
 
 The app is built with the settings of the test that started the process (JSON in
-`KOODTX_TEST_SETTINGS`, from `tests/conftest.test_settings()`), so it uses the same database
+`KOODTX_TEST_SETTINGS`, from `tests/conftest.settings_for_tests()`), so it uses the same database
 and broker. With `KOODTX_TEST_GATE` (a directory), the first delivery of an analysis task
 writes `<task_id>.started` (holding the process id) and waits until `release` exists there;
 later deliveries pass, so a test can kill a worker mid-task deterministically.

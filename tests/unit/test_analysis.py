@@ -234,7 +234,7 @@ def test_session_metrics_gaps_duplicates_and_rates() -> None:
     assert (axes["z"]["min"], axes["z"]["max"], axes["z"]["peak_to_peak"]) == (0.0, 2.0, 2.0)
 
 
-def test_session_metrics_without_declared_rate_uses_median_interval() -> None:
+def test_session_metrics_without_declared_rate_use_the_most_common_step() -> None:
     frame = pd.concat([_stream_with_holes(), _straight_track()], ignore_index=True)
     result = _json_safe(session_metrics(frame, None))
     q = result["sensors"]["accelerometer"]["quality"]
@@ -263,7 +263,7 @@ def _all_results(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
-def test_empty_frames() -> None:
+def test_empty_frames_give_empty_results() -> None:
     for frame in (frame_from_records([]), pd.DataFrame()):
         analysis, anomalies, metrics, _ = _all_results(frame)
         assert analysis == {"record_count": 0, "duration_seconds": None, "sensors": {}, "gps": None}
@@ -271,7 +271,7 @@ def test_empty_frames() -> None:
         assert metrics == {"sample_count": 0, "sensors": {}}
 
 
-def test_single_row_frames() -> None:
+def test_a_single_row_has_no_spread_gaps_or_distance() -> None:
     frame = frame_from_records([("accelerometer", T0, {"x": 1.0, "y": 2.0, "z": 2.0})])
     analysis, anomalies, metrics, _ = _all_results(frame)
     assert analysis["duration_seconds"] == 0.0
@@ -345,7 +345,7 @@ def test_user_statistics_small_frame() -> None:
     }
 
 
-def test_user_statistics_empty() -> None:
+def test_user_statistics_of_no_sessions_are_zero() -> None:
     sessions = pd.DataFrame(
         columns=["session_id", "start_time", "end_time", "data_count", "enabled_sensors"]
     )
