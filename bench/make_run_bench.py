@@ -31,6 +31,9 @@ from pathlib import Path
 from statistics import quantiles
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for tests.payloads: the push payload builders tests use too
+from tests.payloads import push_body, sample  # noqa: E402
+
 BIN = Path(sys.executable).parent
 LAYOUTS = {"1 process x 4 threads (now)": (1, 4), "2 sync workers (before)": (2, 1)}
 BATCH = 1000
@@ -100,12 +103,10 @@ def register(port: int, name: str) -> str:
 def batch(session_id: str, start: int) -> dict:
     sensors = ("accelerometer", "gyroscope", "magnetometer")
     data = [
-        {"sensor_type": sensors[i % 3], "timestamp": 1_700_000_000_000 + (start + i) * 10,
-         "data": {"x": 0.01 * i, "y": 0.2, "z": 9.81}}
+        sample(1_700_000_000_000 + (start + i) * 10, sensors[i % 3], x=0.01 * i, y=0.2, z=9.81)
         for i in range(BATCH)
-    ]  # fmt: skip
-    session = {"session_id": session_id, "start_time": "2025-11-13T00:00:00Z"}
-    return {"session": session, "sensor_data": data}
+    ]
+    return push_body(session_id, data, start_time="2025-11-13T00:00:00Z")
 
 
 def push_phase(port: int, clients: int, samples: int) -> tuple[float, list[float], list]:

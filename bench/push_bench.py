@@ -53,6 +53,9 @@ import psycopg2
 from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for tests.payloads: the push payload builders tests use too
+from tests import payloads  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/koodtx_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 SAMPLE_RATE_HZ = 100
@@ -255,15 +258,13 @@ def session_samples(index: int, count: int, rng: random.Random) -> list[dict]:
         sensor = SENSORS[i % len(SENSORS)]
         (bx, by, bz), noise = SENSOR_BASELINE[sensor]
         samples.append(
-            {
-                "sensor_type": sensor,
-                "timestamp": start_ms + (i // len(SENSORS)) * step_ms,
-                "data": {
-                    "x": float32(rng.gauss(bx, noise)),
-                    "y": float32(rng.gauss(by, noise)),
-                    "z": float32(rng.gauss(bz, noise)),
-                },
-            }
+            payloads.sample(
+                start_ms + (i // len(SENSORS)) * step_ms,
+                sensor,
+                x=float32(rng.gauss(bx, noise)),
+                y=float32(rng.gauss(by, noise)),
+                z=float32(rng.gauss(bz, noise)),
+            )
         )
     return samples
 
@@ -289,7 +290,6 @@ def push_body(session_index: int, samples: list[dict], *, last: bool) -> dict:
     """The request a phone sends: session metadata on every push, closed with the last one."""
     start = SESSION_START + timedelta(hours=session_index)
     session = {
-        "session_id": session_uuid(session_index),
         "start_time": start.isoformat().replace("+00:00", "Z"),
         "enabled_sensors": list(SENSORS),
         "sample_rate": SAMPLE_RATE_HZ,
@@ -300,7 +300,7 @@ def push_body(session_index: int, samples: list[dict], *, last: bool) -> dict:
         end_ms = samples[-1]["timestamp"]
         end = datetime.fromtimestamp(end_ms / 1000, UTC)
         session["end_time"] = end.isoformat().replace("+00:00", "Z")
-    return {"session": session, "sensor_data": samples}
+    return payloads.push_body(session_uuid(session_index), samples, **session)
 
 
 def assign_to_clients(batches: list[Batch], clients: int) -> list[list[Batch]]:

@@ -58,6 +58,7 @@ from bench.push_bench import (  # noqa: E402
     stop_server,
     wait_healthy,
 )
+from tests.payloads import sample  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/koodtx_wide_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -94,13 +95,8 @@ def wide_samples(first: int, count: int, keys: int, per_sample: int) -> list[dic
     for i in range(first, first + count):
         offset = (i // len(SENSORS)) * per_sample % keys
         window = (names + names)[offset : offset + per_sample]
-        out.append(
-            {
-                "sensor_type": SENSORS[i % len(SENSORS)],
-                "timestamp": START_MS + (i // len(SENSORS)) * 10,
-                "data": {name: (i % 997) / 7 for name in window},
-            }
-        )
+        data = {name: (i % 997) / 7 for name in window}
+        out.append(sample(START_MS + (i // len(SENSORS)) * 10, SENSORS[i % len(SENSORS)], **data))
     return out
 
 

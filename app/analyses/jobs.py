@@ -16,6 +16,7 @@ import pandas as pd
 from app.analyses import loading, store
 from app.analyses.charts import warm_session_charts
 from app.analyses.compute import quality, signals
+from app.analyses.compute.gaps import OWN_CADENCE_SENSORS
 from app.analyses.events import analysis_started
 from app.clock import utcnow
 from app.extensions import db
@@ -25,8 +26,6 @@ log = logging.getLogger(__name__)
 ANALYSIS, METRICS, ANOMALIES = "analysis", "metrics", "anomalies"
 KINDS = [ANALYSIS, METRICS, ANOMALIES]
 DEFAULT_SENSITIVITY = 3.0
-# Sensors that report at their own cadence, not the session's declared sample rate.
-OWN_CADENCE_SENSORS = frozenset({"gps"})
 
 
 def declared_rates(info: loading.SessionInfo, frame: pd.DataFrame) -> dict[str, float]:

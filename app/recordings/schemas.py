@@ -9,6 +9,7 @@ and tests check that what they write is what `SampleOut` documents.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -85,13 +86,23 @@ class SessionIn(StrictModel):
         return {name: getattr(self, name) for name in self.model_fields_set - {"session_id"}}
 
 
-# Response models (documentation and schema checks; the routes build plain dicts).
+# Response models. A session is serialised through its model (`session_json`). Samples are
+# not: pull, the data pages and the exports write them as stored JSON text at hundreds of
+# thousands a second (docs/sync.md#streaming), and tests/core/test_response_shapes.py checks
+# that what they write is what `SampleOut` documents.
 
 
 class SampleOut(BaseModel):
     sensor_type: str
     timestamp: int
     data: dict[str, Any]
+
+
+def sample_fragments(sensor_type: str, rows: Iterable[tuple[int, str]]) -> list[str]:
+    """`SampleOut` as JSON text for each `(timestamp, stored data text)` of one sensor type; the
+    data is copied as stored, never parsed."""
+    prefix = f'{{"sensor_type":"{sensor_type}","timestamp":'
+    return [f'{prefix}{timestamp},"data":{data}}}' for timestamp, data in rows]
 
 
 class SessionMetaOut(BaseModel):

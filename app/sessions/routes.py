@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+from operator import itemgetter
+
 from flask import Blueprint, Response, jsonify, request
 from flask_jwt_extended import jwt_required
 
@@ -10,6 +13,7 @@ from app.errors import NotFound
 from app.extensions import limiter
 from app.recordings.ownership import owned_session
 from app.recordings.samples.reading import SampleRange, decode_cursor, page_of_samples
+from app.recordings.schemas import sample_fragments
 from app.sessions import coverage, service
 from app.sessions.schemas import (
     CoverageOut,
@@ -128,7 +132,9 @@ def session_data(session_id: str):
     wanted = SampleRange(query.sensor_type, query.start, query.end, after)
     rows, next_cursor = page_of_samples(session.id, wanted, query.limit)
     samples = ",".join(
-        f'{{"sensor_type":"{name}","timestamp":{ts},"data":{data}}}' for name, ts, data in rows
+        fragment
+        for name, group in groupby(rows, key=itemgetter(0))
+        for fragment in sample_fragments(name, (row[1:] for row in group))
     )
     head = dumps_bytes({"session_id": session.session_id, "next_cursor": next_cursor})
     body = head[:-1] + b',"samples":[' + samples.encode() + b"]}"

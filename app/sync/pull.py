@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.recordings import tombstones
 from app.recordings.samples.reading import changed_samples
-from app.recordings.schemas import session_json
+from app.recordings.schemas import sample_fragments, session_json
 from app.recordings.watermark import pull_watermark
 from app.sync.schemas import PullCursor, PullRequest
 from app.web.json_codec import dumps_bytes
@@ -130,9 +130,7 @@ def stream_pull(page: PullPage, request: PullRequest) -> Iterator[bytes]:
         yield head[:-1] + b',"sensor_data":['
         first = True
         for sensor_type, rows in changed_samples(session_pk, request.last_sync_time, SAMPLE_CHUNK):
-            prefix = f'{{"sensor_type":"{sensor_type}","timestamp":'
-            parts = [f'{prefix}{timestamp},"data":{data}}}' for timestamp, data in rows]
-            chunk = ",".join(parts).encode()
+            chunk = ",".join(sample_fragments(sensor_type, rows)).encode()
             yield chunk if first else b"," + chunk
             first = False
         yield b"]}"

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import SessionAnalysis
 from app.tasks.data_processing import analyze_session
-from tests.tasks.data import END, T0, gps_track, push, session_pk, xyz
+from tests.payloads import END, T0, gps_track, xyz
+from tests.tasks.data import push, session_pk
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
 from app.tasks.data_processing import analyze_session
 from tests.conftest import IS_POSTGRES
-from tests.tasks.data import END, T0, push, session_pk, xyz
+from tests.payloads import END, T0, xyz
+from tests.tasks.data import push, session_pk
 
 
 def _start(client, headers, session_id="ride", **body):

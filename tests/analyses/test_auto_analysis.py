@@ -13,7 +13,8 @@ from app.analyses import scheduling
 from app.extensions import db
 from app.models import SessionAnalysis
 from app.tasks.data_processing import analyze_session, sweep_unanalysed_sessions
-from tests.tasks.data import END, age_session, push, session_pk, xyz
+from tests.payloads import END, xyz
+from tests.tasks.data import age_session, push, session_pk
 
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 

@@ -8,7 +8,8 @@ import pytest
 
 from app.extensions import limiter
 from tests.dashboard.test_dashboard_pages import PASSWORD, csrf, sign_in
-from tests.tasks.data import END, gps_track, push, xyz
+from tests.payloads import END, gps_track, xyz
+from tests.tasks.data import push
 from tests.uploads.files import meta, ndjson, post_upload
 
 SENSORS = ("accelerometer", "gyroscope", "magnetometer", "gravity", "light", "pressure")

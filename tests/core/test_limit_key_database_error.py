@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, event, text
 
 from app.extensions import db, limiter
 from tests.conftest import DATABASE_URL
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 
 pytestmark = pytest.mark.postgres
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.factories import push_body
+from tests.payloads import push_body
 from tests.sync.helpers import pull, push
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from app.extensions import limiter
 from app.web.protection import check_limit_storage
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ work into the worker logs."""
 
 from celery import signals
 
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 from tests.sync.helpers import push
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 from tests.sync.helpers import push
 
 PASSWORD = "correct-horse-1"

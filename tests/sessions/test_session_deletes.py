@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import SensorData, SessionTombstone
 from app.recordings.tombstones import purge_tombstones
 from app.worker import task_names
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 from tests.sync.helpers import pull, push
 
 

@@ -9,7 +9,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 from tests.sync.helpers import push
 
 PUSHED = (

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.factories import BASE_TS, push_body, samples
+from tests.payloads import BASE_TS, push_body, samples
 from tests.sync.helpers import push
 
 

@@ -11,7 +11,7 @@ from app.analyses.charts import DEFAULT_POINTS, warm_session_charts
 from app.analyses.compute.geo import path_distance_m
 from app.extensions import db
 from app.models import ChartSeries, RecordingSession
-from tests.factories import BASE_TS, push_body
+from tests.payloads import BASE_TS, push_body
 from tests.sync.helpers import push
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from app.analyses import loading
 from app.analyses.compute import signals
-from tests.factories import BASE_TS, push_body, samples
 from tests.legacy import stored_before_the_caps
+from tests.payloads import BASE_TS, push_body, samples
 from tests.sync.helpers import push
 
 WIDE_SAMPLES = 50  # the first 50 accelerometer samples: inside the analysis loader's probe

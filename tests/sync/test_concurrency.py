@@ -11,7 +11,7 @@ import pytest
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SensorType
 from tests.conftest import DATABASE_URL
-from tests.factories import BASE_TS, push_body, samples
+from tests.payloads import BASE_TS, push_body, samples
 from tests.sync.helpers import pull, push
 
 

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from tests.conftest import IS_POSTGRES
-from tests.factories import BASE_TS, push_body
+from tests.payloads import BASE_TS, push_body
 from tests.sync.helpers import push, stored_samples
 
 

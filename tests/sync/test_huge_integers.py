@@ -7,7 +7,7 @@ holds NaN, Infinity or such an integer) must give every sample the same answer a
 
 from __future__ import annotations
 
-from tests.factories import BASE_TS
+from tests.payloads import BASE_TS
 from tests.sync.helpers import stored_samples
 
 HUGE = "7" * 5000  # beyond Python's int() digit limit and the double range

@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models import SyncLog
-from tests.factories import BASE_TS, push_body, samples
+from tests.payloads import BASE_TS, push_body, samples
 from tests.sync.helpers import pull, push
 
 SESSION_FIELDS = {

@@ -4,7 +4,7 @@ import pytest
 
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SyncLog
-from tests.factories import BASE_TS, push_body, samples
+from tests.payloads import BASE_TS, push_body, samples
 from tests.sync.helpers import pull, push, stored_samples
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from app.extensions import db
 from app.models import RecordingSession, SensorData, SyncLog
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 
 
 def _nothing_stored(app) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.factories import BASE_TS, push_body, samples
 from tests.legacy import stored_before_the_caps
+from tests.payloads import BASE_TS, push_body, samples
 from tests.sync.helpers import push
 
 

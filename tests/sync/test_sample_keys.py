@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.recordings.sample_keys import KeyLimits
-from tests.factories import BASE_TS, push_body
+from tests.payloads import BASE_TS, push_body
 from tests.sync.helpers import push, stored_samples
 
 

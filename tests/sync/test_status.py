@@ -1,6 +1,6 @@
 """GET /api/sync/status (docs/sync.md#status)."""
 
-from tests.factories import push_body, samples
+from tests.payloads import push_body, samples
 from tests.sync.helpers import pull, push
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from tests.payloads import push_body, sample
 from tests.system.api_client import Api, percentile
 
 T0 = 1_763_000_000_000  # 2025-11-13T02:13:20Z
@@ -65,8 +66,7 @@ class Stream:
     def sample(self, timestamp: int, version: int | None = None) -> dict[str, Any]:
         if version is None:
             version = self.versions.get(timestamp, 0)
-        data = sample_data(self.name, timestamp, version)
-        return {"sensor_type": self.sensor_type, "timestamp": timestamp, "data": data}
+        return sample(timestamp, self.sensor_type, **sample_data(self.name, timestamp, version))
 
 
 @dataclass
@@ -194,17 +194,12 @@ class Phone:
             samples.insert(samples.index(original), stale)
         errors = 0
         if self.rng.random() < 1 / 3:
-            samples.append({"sensor_type": "Not A Type", "timestamp": T0, "data": {"x": 1}})
+            samples.append(sample(T0, "Not A Type", x=1))
             errors = 1
-        body = {
-            "session": {
-                "session_id": session_id,
-                "start_time": START_TIME,
-                "enabled_sensors": sorted({s.sensor_type for s in streams}),
-                "sample_rate": 100,
-            },
-            "sensor_data": samples,
-        }
+        sensors = sorted({s.sensor_type for s in streams})
+        body = push_body(
+            session_id, samples, start_time=START_TIME, enabled_sensors=sensors, sample_rate=100
+        )
         expectation = Expectation(len(samples), errors, updated, own_new, shared_new)
 
         def commit() -> None:

@@ -5,16 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import RecordingSession
-from tests.factories import push_body
-
-T0 = 1_763_000_000_000  # 2025-11-13T02:13:20Z, ms
-START = "2025-11-13T02:13:20Z"
-END = "2025-11-13T02:23:20Z"
+from tests.payloads import START, push_body
 
 
 def push(client, headers, session_id: str, data: list[dict], **session: Any) -> dict:
@@ -55,35 +50,3 @@ def age_session(app, pk: int, **ago: float) -> None:
             .values(updated_at=stamp, last_synced_at=stamp)
         )
         db.session.commit()
-
-
-def xyz(sensor: str, count: int, *, step: int = 10, start: int = T0, seed: int = 1) -> list[dict]:
-    """A noisy 3-axis signal around gravity."""
-    rng = np.random.default_rng(seed)
-    values = rng.normal([0.0, 0.0, 9.81], 0.05, size=(count, 3)).round(5)
-    return [
-        {
-            "sensor_type": sensor,
-            "timestamp": start + i * step,
-            "data": {"x": float(x), "y": float(y), "z": float(z)},
-        }
-        for i, (x, y, z) in enumerate(values)
-    ]
-
-
-def gps_track(count: int, *, start: int = T0) -> list[dict]:
-    """Fixes along the equator, 0.001° of longitude (≈111 m) apart, one per second."""
-    return [
-        {
-            "sensor_type": "gps",
-            "timestamp": start + 1000 * i,
-            "data": {
-                "latitude": 0.0,
-                "longitude": round(0.001 * i, 6),
-                "accuracy": 5,
-                "provider": "fused",
-                "mock": False,
-            },
-        }
-        for i in range(count)
-    ]

@@ -18,7 +18,8 @@ from app.tasks.data_processing import (
     detect_anomalies,
     generate_statistics,
 )
-from tests.tasks.data import END, T0, age_session, gps_track, push, session_pk, xyz
+from tests.payloads import END, T0, gps_track, xyz
+from tests.tasks.data import age_session, push, session_pk
 
 
 def _close(a, b):

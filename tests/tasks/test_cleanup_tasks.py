@@ -21,7 +21,8 @@ from app.tasks.file_cleanup import (
     generate_cleanup_report,
     optimize_database,
 )
-from tests.tasks.data import age_session, push, session_pk, xyz
+from tests.payloads import xyz
+from tests.tasks.data import age_session, push, session_pk
 
 
 def _iso(days_ago: float) -> str:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import SessionAnalysis, Upload
-from tests.tasks.data import T0, push, xyz
+from tests.payloads import T0, xyz
+from tests.tasks.data import push
 from tests.tasks.processes import wait_for
 from tests.uploads.files import csv_file, gz, meta, post_upload
 

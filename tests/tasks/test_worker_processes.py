@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import RecordingSession, SessionAnalysis
 from app.worker import task_names
-from tests.tasks.data import END, T0, age_session, push, session_pk, xyz
+from tests.payloads import END, T0, xyz
+from tests.tasks.data import age_session, push, session_pk
 from tests.tasks.processes import wait_for
 from tests.uploads.files import gz, ndjson, post_upload
 

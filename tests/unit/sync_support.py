@@ -31,17 +31,11 @@ def push_direct(
     return push(user_id, PushRequest.model_validate(body), limits)
 
 
-def make_sample(
-    timestamp: int, sensor_type: str = "accelerometer", **data: float
-) -> dict[str, Any]:
-    """One push-shaped sample; `data` defaults to `{"x": 1.0}`."""
-    return {"sensor_type": sensor_type, "timestamp": timestamp, "data": data or {"x": 1.0}}
-
-
 def push_session(user_id: int, data: list | None = None, **session: Any) -> dict[str, Any]:
     """Push session "s1" with exactly the given fields (no default start_time)."""
-    body = {"session": {"session_id": "s1", **session}, "sensor_data": data or []}
-    return push_direct(user_id, body)
+    return push_direct(
+        user_id, {"session": {"session_id": "s1", **session}, "sensor_data": data or []}
+    )
 
 
 def store_session(

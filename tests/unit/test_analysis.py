@@ -234,7 +234,7 @@ def test_session_metrics_gaps_duplicates_and_rates() -> None:
     assert (axes["z"]["min"], axes["z"]["max"], axes["z"]["peak_to_peak"]) == (0.0, 2.0, 2.0)
 
 
-def test_session_metrics_without_declared_rate_uses_median_interval() -> None:
+def test_session_metrics_without_declared_rate_use_the_most_common_step() -> None:
     frame = pd.concat([_stream_with_holes(), _straight_track()], ignore_index=True)
     result = _json_safe(session_metrics(frame, None))
     q = result["sensors"]["accelerometer"]["quality"]

@@ -16,11 +16,10 @@ from app.recordings.samples.writing import upsert_samples
 from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
 from app.sync.push import PushLimits
-from tests.factories import BASE_TS, push_body, samples
+from tests.payloads import BASE_TS, push_body, sample, samples
 from tests.unit.sync_support import (
     KEY_CAP,
     counts,
-    make_sample,
     push_direct,
     session_row,
     stored_rows,
@@ -33,8 +32,8 @@ from tests.unit.sync_support import (
 def test_counts_add_up_to_total_records_for_a_batch_holding_every_outcome(user_id):
     push_direct(user_id, push_body(data=samples(10)))
     batch = samples(10)  # 10 stored keys
-    for sample in batch[:4]:
-        sample["data"] = {"x": -1.0}  # 4 updates, 6 duplicates
+    for changed_sample in batch[:4]:
+        changed_sample["data"] = {"x": -1.0}  # 4 updates, 6 duplicates
     batch += samples(5, start=BASE_TS + 1000)  # 5 inserts
     batch.append({**batch[-1], "data": {"x": 5.0}})  # in-batch repeat: 1 more duplicate
     batch += [{"sensor_type": "Bad-Type", "timestamp": BASE_TS, "data": {}}, "not a sample"]
@@ -115,14 +114,18 @@ def test_a_push_rejected_by_the_session_rules_leaves_nothing_behind(user_id):
 
 
 def _stored_session(user_id: int) -> int:
-    push_direct(user_id, push_body(data=[make_sample(BASE_TS), make_sample(BASE_TS + 100)]))
+    push_direct(user_id, push_body(data=[sample(BASE_TS), sample(BASE_TS + 100)]))
     return session_row(user_id, "session-1").id
 
 
 def test_upsert_counts_new_and_changed_keys_and_leaves_identical_rows(user_id):
     session_pk = _stored_session(user_id)
     batch = unique_samples(
-        [make_sample(BASE_TS), make_sample(BASE_TS + 100, x=2.0), make_sample(BASE_TS + 200)]
+        [
+            sample(BASE_TS),
+            sample(BASE_TS + 100, x=2.0),
+            sample(BASE_TS + 200),
+        ]
     )
 
     stamp = begin_stamped_write()
@@ -150,7 +153,7 @@ def test_new_keys_are_inserted_wherever_they_fall_relative_to_stored_ones(user_i
     session_pk = _stored_session(user_id)
 
     stamp = begin_stamped_write()
-    result = upsert_samples(session_pk, [make_sample(t) for t in timestamps], stamp)
+    result = upsert_samples(session_pk, [sample(t) for t in timestamps], stamp)
     db.session.commit()
 
     assert (result.inserted, result.updated) == (2, 0)
@@ -170,7 +173,7 @@ def test_upsert_of_an_empty_batch_writes_nothing(user_id):
 def test_store_batch_adds_only_inserted_samples_to_data_count(user_id):
     _stored_session(user_id)
     incoming = SessionIn(session_id="session-1")
-    batch = unique_samples([make_sample(BASE_TS, x=5.0), make_sample(BASE_TS + 300)])
+    batch = unique_samples([sample(BASE_TS, x=5.0), sample(BASE_TS + 300)])
 
     stamp = begin_stamped_write()
     stored = store_batch(user_id, incoming, batch, stamp, KEY_CAP)

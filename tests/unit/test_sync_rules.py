@@ -10,10 +10,9 @@ from __future__ import annotations
 # App modules (they move in the restructure; only this block names them).
 from app.extensions import db
 from app.recordings.batches import dedupe_last_wins
-from tests.factories import BASE_TS, push_body, samples
+from tests.payloads import BASE_TS, push_body, sample, samples
 from tests.unit.sync_support import (
     counts,
-    make_sample,
     push_direct,
     session_row,
     stored_data,
@@ -54,7 +53,7 @@ def test_repush_counts_everything_as_duplicate(user_id):
 
 
 def test_same_timestamp_on_two_sensor_types_is_two_samples(user_id):
-    batch = [make_sample(BASE_TS, "accelerometer"), make_sample(BASE_TS, "gyroscope")]
+    batch = [sample(BASE_TS, "accelerometer"), sample(BASE_TS, "gyroscope")]
 
     response = push_direct(user_id, push_body(data=batch))
 
@@ -66,18 +65,18 @@ def test_same_timestamp_on_two_sensor_types_is_two_samples(user_id):
 
 
 def test_same_key_in_two_sessions_is_two_samples(user_id):
-    push_direct(user_id, push_body("first", data=[make_sample(BASE_TS)]))
+    push_direct(user_id, push_body("first", data=[sample(BASE_TS)]))
 
-    response = push_direct(user_id, push_body("second", data=[make_sample(BASE_TS)]))
+    response = push_direct(user_id, push_body("second", data=[sample(BASE_TS)]))
 
     assert response["inserted"] == 1 and response["duplicates"] == 0
 
 
 def test_same_session_id_of_two_users_is_two_sessions(make_user):
     alice, bob = make_user(), make_user()
-    push_direct(alice, push_body("shared", data=[make_sample(BASE_TS, x=1.0)]))
+    push_direct(alice, push_body("shared", data=[sample(BASE_TS, x=1.0)]))
 
-    response = push_direct(bob, push_body("shared", data=[make_sample(BASE_TS, x=2.0)]))
+    response = push_direct(bob, push_body("shared", data=[sample(BASE_TS, x=2.0)]))
 
     assert response["inserted"] == 1 and response["updated"] == 0
     assert stored_data(session_row(alice, "shared").id) == {("accelerometer", BASE_TS): {"x": 1.0}}
@@ -89,8 +88,8 @@ def test_same_session_id_of_two_users_is_two_sessions(make_user):
 def test_changed_data_is_updated_and_replaces_the_stored_data(user_id):
     push_direct(user_id, push_body(data=samples(10)))
     changed = samples(10)
-    for sample in changed[:3]:
-        sample["data"] = {"x": 1.5, "y": -2.0, "z": 3.25}
+    for changed_sample in changed[:3]:
+        changed_sample["data"] = {"x": 1.5, "y": -2.0, "z": 3.25}
 
     response = push_direct(user_id, push_body(data=changed))
 
@@ -116,7 +115,7 @@ def test_identical_data_with_keys_in_another_order_is_a_duplicate(user_id):
 
 
 def test_nested_data_that_differs_only_deep_inside_is_an_update(user_id):
-    first = make_sample(BASE_TS)
+    first = sample(BASE_TS)
     first["data"] = {"fix": {"lat": 1.0, "acc": [1, 2, 3]}}
     second = {**first, "data": {"fix": {"lat": 1.0, "acc": [1, 2, 4]}}}
     push_direct(user_id, push_body(data=[first]))
@@ -128,9 +127,9 @@ def test_numerically_equal_numbers_written_differently_depend_on_the_backend(use
     """Pins today's behaviour (docs/sync.md#last-write-wins): PostgreSQL compares jsonb, where
     1 and 1.0 are equal (a duplicate, the stored text stays); SQLite compares the JSON text
     (an update). Clients send the same number the same way, so this rarely shows."""
-    push_direct(user_id, push_body(data=[make_sample(BASE_TS, x=1)]))
+    push_direct(user_id, push_body(data=[sample(BASE_TS, x=1)]))
 
-    response = push_direct(user_id, push_body(data=[make_sample(BASE_TS, x=1.0)]))
+    response = push_direct(user_id, push_body(data=[sample(BASE_TS, x=1.0)]))
 
     postgres = db.engine.dialect.name == "postgresql"
     assert (response["duplicates"], response["updated"]) == ((1, 0) if postgres else (0, 1))
@@ -138,13 +137,15 @@ def test_numerically_equal_numbers_written_differently_depend_on_the_backend(use
 
 def test_an_update_moves_the_rows_updated_at_and_keeps_its_created_at(user_id):
     push_direct(
-        user_id, push_body(data=[make_sample(BASE_TS, x=1.0), make_sample(BASE_TS + 10, x=1.0)])
+        user_id,
+        push_body(data=[sample(BASE_TS, x=1.0), sample(BASE_TS + 10, x=1.0)]),
     )
     session_pk = session_row(user_id, "session-1").id
     before = stored_rows(session_pk)
 
     push_direct(
-        user_id, push_body(data=[make_sample(BASE_TS, x=2.0), make_sample(BASE_TS + 10, x=1.0)])
+        user_id,
+        push_body(data=[sample(BASE_TS, x=2.0), sample(BASE_TS + 10, x=1.0)]),
     )
 
     after = stored_rows(session_pk)
@@ -172,8 +173,12 @@ def test_same_key_twice_in_a_batch_last_wins_and_earlier_count_as_duplicates(use
 
 
 def test_in_batch_repeat_of_a_stored_key_updates_once_with_the_last_data(user_id):
-    push_direct(user_id, push_body(data=[make_sample(BASE_TS, x=1.0)]))
-    batch = [make_sample(BASE_TS, x=2.0), make_sample(BASE_TS, x=3.0), make_sample(BASE_TS, x=1.0)]
+    push_direct(user_id, push_body(data=[sample(BASE_TS, x=1.0)]))
+    batch = [
+        sample(BASE_TS, x=2.0),
+        sample(BASE_TS, x=3.0),
+        sample(BASE_TS, x=1.0),
+    ]
 
     response = push_direct(user_id, push_body(data=batch))
 
@@ -183,10 +188,10 @@ def test_in_batch_repeat_of_a_stored_key_updates_once_with_the_last_data(user_id
 
 def test_dedupe_last_wins_keeps_the_last_sample_of_each_key_in_key_order():
     batch = [
-        make_sample(BASE_TS + 10, "gyroscope", x=1.0),
-        make_sample(BASE_TS, "gyroscope", x=2.0),
-        make_sample(BASE_TS + 10, "accelerometer", x=3.0),
-        make_sample(BASE_TS + 10, "gyroscope", x=4.0),
+        sample(BASE_TS + 10, "gyroscope", x=1.0),
+        sample(BASE_TS, "gyroscope", x=2.0),
+        sample(BASE_TS + 10, "accelerometer", x=3.0),
+        sample(BASE_TS + 10, "gyroscope", x=4.0),
     ]
 
     unique = [sample for _, sample in dedupe_last_wins(list(enumerate(batch)))]

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.recordings.batches import store_batch
 from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
-from tests.factories import BASE_TS, samples
+from tests.payloads import BASE_TS, samples
 from tests.unit.sync_support import KEY_CAP, push_session, session_row, store_session
 
 START = datetime(2025, 11, 13, tzinfo=UTC)

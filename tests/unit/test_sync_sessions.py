@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.recordings.schemas import SessionIn
-from tests.factories import samples
+from tests.payloads import samples
 from tests.unit.sync_support import push_session, session_row, store_session
 
 START = datetime(2025, 11, 13, tzinfo=UTC)

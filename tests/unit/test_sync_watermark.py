@@ -22,7 +22,7 @@ from app.models import RecordingSession
 from app.recordings.watermark import begin_stamped_write, pull_watermark
 from app.sync.pull import plan_pull, stream_pull
 from app.sync.schemas import PullRequest
-from tests.factories import BASE_TS, push_body, samples
+from tests.payloads import BASE_TS, push_body, samples
 from tests.unit.sync_support import push_direct, session_row
 
 

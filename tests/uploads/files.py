@@ -8,7 +8,7 @@ import json
 
 import orjson
 
-from tests.tasks.data import END, START
+from tests.payloads import END, START
 
 
 def ndjson(samples: list) -> bytes:

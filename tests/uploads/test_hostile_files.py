@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Upload
 from app.uploads import readers
 from app.uploads.importer import ImportSettings, run_import
-from tests.tasks.data import T0, xyz
+from tests.payloads import T0, xyz
 from tests.uploads.files import csv_file, meta, ndjson, post_upload
 
 HUGE = "9" * 5000  # more digits than Python's int() accepts (4,300)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.tasks.uploads import import_upload
-from tests.tasks.data import T0, push
+from tests.payloads import T0
+from tests.tasks.data import push
 from tests.uploads.files import ndjson, post_upload
 
 

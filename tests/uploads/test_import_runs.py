@@ -13,7 +13,8 @@ from app.models import Upload
 from app.recordings import batches as push_module  # the import stores chunks through store_batch
 from app.uploads import chunks
 from app.uploads.importer import ImportSettings, run_import
-from tests.tasks.data import END, START, T0, push_in_batches, session_pk, xyz
+from tests.payloads import END, START, T0, xyz
+from tests.tasks.data import push_in_batches, session_pk
 from tests.uploads.files import gz, meta, ndjson, post_upload
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import RecordingSession, SyncLog, Upload
 from app.tasks.uploads import import_upload
-from tests.tasks.data import T0, push, xyz
+from tests.payloads import T0, xyz
+from tests.tasks.data import push
 from tests.uploads.files import csv_file, gz, meta, ndjson, post_upload
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Upload
 from app.uploads.importer import ImportSettings, run_import
-from tests.tasks.data import xyz
+from tests.payloads import xyz
 from tests.uploads.files import gz, meta, ndjson, post_upload
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from app.analyses.compute.frame import fields_dict, num, prepare
+from app.analyses.compute.gaps import find_gaps
 
 MAX_GAP_ITEMS = 100
 
@@ -25,18 +26,7 @@ def _quality(ts: np.ndarray, rate: float | None) -> dict[str, Any]:
     count = int(ts.size)
     uniq = ts[np.r_[True, ts[1:] != ts[:-1]]] if count else ts
     span_s = (int(ts[-1]) - int(ts[0])) / 1000.0 if count else 0.0
-    diffs = np.diff(uniq).astype("float64")
-    if rate is not None:
-        nominal: float | None = 1000.0 / rate
-    else:
-        nominal = float(np.median(diffs)) if diffs.size else None
-    gap = diffs > 2.0 * nominal if nominal is not None else np.zeros(diffs.size, dtype=bool)
-    idx = np.flatnonzero(gap)
-    missing = diffs[idx] - (nominal or 0.0)
-    items = [
-        {"start": int(uniq[i]), "end": int(uniq[i + 1]), "missing_ms": float(m)}
-        for i, m in zip(idx[:MAX_GAP_ITEMS], missing[:MAX_GAP_ITEMS], strict=True)
-    ]
+    gaps = find_gaps(uniq, 1000.0 / rate if rate is not None else None, MAX_GAP_ITEMS)
     effective = (count - 1) / span_s if span_s > 0 else None
     expected = int(round(span_s * rate)) + 1 if rate is not None and count else None
     return {
@@ -47,10 +37,10 @@ def _quality(ts: np.ndarray, rate: float | None) -> dict[str, Any]:
         "completeness": min(1.0, count / expected) if expected else None,
         "duplicate_timestamps": count - int(uniq.size),
         "gaps": {
-            "count": int(idx.size),
-            "total_missing_ms": float(missing.sum()),
-            "largest_ms": float(missing.max()) if idx.size else 0.0,
-            "items": items,
+            "count": gaps.count,
+            "total_missing_ms": gaps.total_missing_ms,
+            "largest_ms": gaps.largest_ms,
+            "items": gaps.items,
         },
     }
 
@@ -61,11 +51,9 @@ def session_metrics(
     """Per-sensor axis statistics and data-quality metrics (rate, completeness, gaps).
 
     ``declared_rate_hz`` is one rate for every sensor or a ``{sensor_type: rate}`` mapping;
-    non-positive rates count as undeclared.  A gap is a step between consecutive distinct
-    timestamps larger than twice the nominal interval (1000/rate ms, else the median step);
-    ``missing_ms`` is the step minus the nominal interval and ``largest_ms`` the largest
-    ``missing_ms``.  ``duplicate_timestamps`` counts rows repeating an earlier timestamp of the
-    same sensor.
+    non-positive rates count as undeclared.  Gaps follow app/analyses/compute/gaps.py (the
+    rule the coverage endpoint uses too); ``largest_ms`` is the largest ``missing_ms``.
+    ``duplicate_timestamps`` counts rows repeating an earlier timestamp of the same sensor.
     """
     p = prepare(samples)
     sensors: dict[str, Any] = {}

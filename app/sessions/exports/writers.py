@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from app.recordings.samples.reading import SampleRange, stream_samples
+from app.recordings.schemas import sample_fragments
 from app.sessions.exports.fields import Field
 
 Chunks = Iterator[tuple[bytes, int]]
@@ -72,9 +73,8 @@ def csv_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) -> Chu
 def ndjson_chunks(session_pk: int, wanted: SampleRange) -> Chunks:
     """One `{"sensor_type", "timestamp", "data"}` object per line; data copied as stored."""
     for sensor_type, rows in stream_samples(session_pk, wanted):
-        prefix = f'{{"sensor_type":"{sensor_type}","timestamp":'
-        text = "".join(f'{prefix}{timestamp},"data":{data}}}\n' for timestamp, data in rows)
-        yield text.encode(), len(rows)
+        lines = sample_fragments(sensor_type, rows)
+        yield ("\n".join(lines) + "\n").encode(), len(rows)
 
 
 def _parquet_value(value: Any, numeric: bool) -> Any:
