@@ -151,7 +151,7 @@ class Config:
     SERIES_RATE_LIMIT = env("SERIES_RATE_LIMIT", "120 per minute")  # series and track together
     DATA_RATE_LIMIT = env("DATA_RATE_LIMIT", "300 per minute")  # pages of up to 10,000 samples
 
-    # gunicorn (app/serving.py): a client socket that sends nothing this long is dropped.
+    # gunicorn (app/web/serving.py): a client socket that sends nothing this long is dropped.
     GUNICORN_CLIENT_TIMEOUT = float(env("GUNICORN_CLIENT_TIMEOUT", "10"))
     # Several gunicorn workers share their metrics through files in this (empty) directory.
     PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR")

@@ -55,6 +55,23 @@ def _changed_sessions(user_id: int, request: PullRequest) -> Select:
     return query
 
 
+def _page(query: Select, request: PullRequest) -> Select:
+    """Sessions in (updated_at, id) order from the cursor's position, else from the page."""
+    ordered = query.order_by(RecordingSession.updated_at, RecordingSession.id)
+    position = request.position
+    if position is None:
+        return ordered.offset((request.page - 1) * request.page_size)
+    return ordered.where(
+        or_(
+            RecordingSession.updated_at > position.updated_at,
+            and_(
+                RecordingSession.updated_at == position.updated_at,
+                RecordingSession.id > position.id,
+            ),
+        )
+    )
+
+
 def plan_pull(user_id: int, request: PullRequest) -> PullPage:
     """Take the watermark, read one page of sessions and log the pull (committed)."""
     started_at = utcnow()
@@ -63,20 +80,7 @@ def plan_pull(user_id: int, request: PullRequest) -> PullPage:
     begin_write_transaction()  # this transaction also writes the sync log
     query = _changed_sessions(user_id, request)
     total = count_rows(query)
-    ordered = query.order_by(RecordingSession.updated_at, RecordingSession.id)
-    if position:
-        ordered = ordered.where(
-            or_(
-                RecordingSession.updated_at > position.updated_at,
-                and_(
-                    RecordingSession.updated_at == position.updated_at,
-                    RecordingSession.id > position.id,
-                ),
-            )
-        )
-    else:
-        ordered = ordered.offset((request.page - 1) * request.page_size)
-    sessions = list(db.session.scalars(ordered.limit(request.page_size + 1)))
+    sessions = list(db.session.scalars(_page(query, request).limit(request.page_size + 1)))
     has_more = len(sessions) > request.page_size
     sessions = sessions[: request.page_size]
     next_cursor = (

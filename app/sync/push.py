@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from app.analyses.scheduling import enqueue_after_close
@@ -45,11 +46,7 @@ def push(
     clock = time.perf_counter()
     started_at = utcnow()
     raw = request.sensor_data
-    if len(raw) > limits.max_samples:
-        raise PayloadTooLarge(
-            f"A push may carry at most {limits.max_samples} samples, this one has {len(raw)}"
-        )
-    indexed, errors = split_samples(raw, started_at, check_numbers=check_numbers, keys=limits.keys)
+    indexed, errors = _checked(raw, limits, started_at, check_numbers)
     kept = dedupe_last_wins(indexed)
     samples = [sample for _, sample in kept]
 
@@ -61,25 +58,15 @@ def push(
         errors.sort(key=lambda error: error["index"])
 
     duplicates = len(indexed) - counts.inserted - counts.updated - len(stored.refused)
-    log = push_log(
-        user_id,
-        session.id,
-        records=len(raw),
-        duplicates=duplicates,
-        errors=len(errors),
-        details={
-            "inserted": counts.inserted,
-            "updated": counts.updated,
-            "sensor_types": sorted({s["sensor_type"] for s in samples}),
-            "bytes": body_bytes,
-            "session_created": created,
-            "duration_ms": round((time.perf_counter() - clock) * 1000, 3),
-        },
-        started_at=started_at,
-        completed_at=utcnow(),
-    )
-    db.session.add(log)
-    db.session.flush()
+    details = {
+        "inserted": counts.inserted,
+        "updated": counts.updated,
+        "sensor_types": sorted({s["sensor_type"] for s in samples}),
+        "bytes": body_bytes,
+        "session_created": created,
+        "duration_ms": round((time.perf_counter() - clock) * 1000, 3),
+    }
+    log_id = _log(user_id, session.id, (len(raw), duplicates, len(errors)), details, started_at)
     body = {
         "message": "Sync completed with errors" if errors else "Sync completed successfully",
         "session_id": session.session_id,
@@ -89,7 +76,7 @@ def push(
         "duplicates": duplicates,
         "errors": len(errors),
         "error_details": errors[: limits.max_error_details],
-        "sync_log_id": log.id,
+        "sync_log_id": log_id,
         "session_data_count": session.data_count,
     }
     # Analyse a closed session once the push is committed, never failing the push for it
@@ -100,3 +87,34 @@ def push(
     if analyse:
         enqueue_after_close(session_pk)
     return body
+
+
+def _checked(
+    raw: list[Any], limits: PushLimits, now: datetime, check_numbers: bool
+) -> tuple[list[tuple[int, dict]], list[dict[str, Any]]]:
+    """The valid samples with their index, and the errors of the others (the cap first)."""
+    if len(raw) > limits.max_samples:
+        raise PayloadTooLarge(
+            f"A push may carry at most {limits.max_samples} samples, this one has {len(raw)}"
+        )
+    return split_samples(raw, now, check_numbers=check_numbers, keys=limits.keys)
+
+
+def _log(
+    user_id: int, session_pk: int, counted: tuple[int, int, int], details: dict, started_at
+) -> int:
+    """Write the push's sync log row; its id (flushed, committed with the push)."""
+    records, duplicates, errors = counted
+    log = push_log(
+        user_id,
+        session_pk,
+        records=records,
+        duplicates=duplicates,
+        errors=errors,
+        details=details,
+        started_at=started_at,
+        completed_at=utcnow(),
+    )
+    db.session.add(log)
+    db.session.flush()
+    return log.id

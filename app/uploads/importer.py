@@ -1,13 +1,9 @@
 """Importing an uploaded file through the push path, one chunk per transaction, resumable.
 
-Each chunk is treated exactly like a push of those samples: the same validation
-(`split_samples`), in-batch dedup (`dedupe_last_wins`), set-based upsert (`upsert_samples`),
-session creation and last-write-wins (app/recordings/last_write_wins.py), under a change stamp from
-`begin_stamped_write()` so delta pulls see it. The chunk's counts and the new
-`lines_processed` commit in the same transaction as its samples: that is the checkpoint a
-redelivered or continued import resumes from, so nothing is ever counted twice. Two runners
-of the same upload cannot interleave: a chunk only commits when the checkpoint it started
-from is still the stored one.
+Each chunk is treated exactly like a push of those samples and commits with its checkpoint
+(app/uploads/chunks.py), so a redelivered or continued import resumes where the last commit
+left it and nothing is ever counted twice. Two runners of the same upload cannot interleave: a
+chunk only commits when the checkpoint it started from is still the stored one.
 """
 
 from __future__ import annotations
@@ -15,8 +11,6 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,53 +22,14 @@ from app.errors import ApiError
 from app.extensions import db
 from app.models import Upload
 from app.models.upload import FAILED, RUNNING, SUCCESS
-from app.recordings.batches import dedupe_last_wins, store_batch
-from app.recordings.sample_keys import KeyLimits
-from app.recordings.sample_rules import split_samples
 from app.recordings.schemas import SessionIn
 from app.recordings.sync_log import push_log
-from app.recordings.watermark import begin_stamped_write
 from app.uploads import decoding, readers
+from app.uploads.chunks import ImportJob, apply_chunk, batched, lock_upload
 from app.uploads.settings import ImportSettings
 
 _SUMMARY_FIELDS = ("state", "lines_processed", "inserted", "updated", "duplicates", "errors")
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Job:
-    """The plain facts of an upload a run needs (no ORM object across transactions)."""
-
-    upload_id: int
-    user_id: int
-    path: Path
-    file_format: str
-    compressed: bool
-    session: SessionIn
-    max_decoded: int = 0  # ImportSettings.decoded_limit of the file
-
-
-def _batched(records: Iterable[readers.Record], count: int, max_bytes: int) -> Iterator[list]:
-    """Lists of at most `count` records and about `max_bytes` of lines: a chunk of long lines
-    must not hold gigabytes in the worker."""
-    batch, size = [], 0
-    for record in records:
-        batch.append(record)
-        size += record.size
-        if len(batch) >= count or size >= max_bytes:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def _lock_upload(upload_id: int) -> Upload | None:
-    return db.session.scalar(
-        select(Upload)
-        .where(Upload.id == upload_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
 
 
 def _outcome(upload_id: int, outcome: str) -> dict[str, Any]:
@@ -89,7 +44,7 @@ def _outcome(upload_id: int, outcome: str) -> dict[str, Any]:
 
 def _fail(upload_id: int, message: str) -> dict[str, Any]:
     db.session.rollback()
-    upload = _lock_upload(upload_id)
+    upload = lock_upload(upload_id)
     now = utcnow()
     upload.state, upload.error_message = FAILED, message[:2000]
     upload.completed_at = upload.updated_at = now
@@ -97,67 +52,13 @@ def _fail(upload_id: int, message: str) -> dict[str, Any]:
     return _outcome(upload_id, "failed")
 
 
-def _split(
-    chunk: list[readers.Record], keys: KeyLimits
-) -> tuple[list[tuple[int, dict]], int, list[dict]]:
-    """Valid `(line, sample)` (deduplicated, last wins), how many were valid, errors by line."""
-    good = [record for record in chunk if record.error is None]
-    indexed, problems = split_samples(
-        [record.value for record in good],
-        utcnow(),
-        check_numbers=any(r.lenient for r in good),
-        keys=keys,
-    )
-    errors = [{"line": r.number, "error": r.error} for r in chunk if r.error is not None]
-    errors += [{"line": good[p["index"]].number, "error": p["error"]} for p in problems]
-    kept = [(good[index].number, sample) for index, sample in dedupe_last_wins(indexed)]
-    return kept, len(indexed), errors
-
-
-def apply_chunk(
-    job: _Job,
-    chunk: list[readers.Record],
-    position: int,
-    max_details: int,
-    keys: KeyLimits | None = None,
-) -> bool:
-    """Store one chunk like a push and advance the checkpoint; False if another run moved it."""
-    keys = keys or KeyLimits()
-    kept, valid, errors = _split(chunk, keys)
-    stamp = begin_stamped_write()
-    upload = _lock_upload(job.upload_id)
-    if upload is None or upload.state != RUNNING or upload.lines_processed != position:
-        db.session.rollback()
-        return False
-    samples = [sample for _, sample in kept]
-    stored = store_batch(job.user_id, job.session, samples, stamp, keys.per_sensor)
-    counts = stored.counts
-    errors += [{"line": kept[p][0], "error": error} for p, error in stored.refused]
-    errors.sort(key=lambda error: error["line"])
-
-    upload.recording_session_id = stored.session.id
-    upload.lines_processed = chunk[-1].number if chunk else position
-    upload.total_records += len(chunk)
-    upload.inserted += counts.inserted
-    upload.updated += counts.updated
-    upload.duplicates += valid - counts.inserted - counts.updated - len(stored.refused)
-    upload.errors += len(errors)
-    room = max_details - len(upload.error_details)
-    if errors and room > 0:
-        upload.error_details = [*upload.error_details, *errors[:room]]
-    upload.attempts = 1  # progress: only runs that make none count towards the cap
-    upload.updated_at = utcnow()
-    db.session.commit()
-    return True
-
-
-def _finish(job: _Job, max_details: int) -> None:
+def _finish(job: ImportJob, max_details: int) -> None:
     """Mark the upload done and log it as a push (status and counts like a push's)."""
     db.session.rollback()
     upload = db.session.get(Upload, job.upload_id)
     if upload.recording_session_id is None:  # a file without samples still creates the session
         apply_chunk(job, [], upload.lines_processed, max_details)
-    upload = _lock_upload(job.upload_id)
+    upload = lock_upload(job.upload_id)
     if upload.state != RUNNING:  # another run finished it first
         db.session.rollback()
         return
@@ -208,7 +109,7 @@ def _invalid_file(upload_id: int, settings: ImportSettings, repeats: int) -> str
     return settings.mostly_invalid(errors + lines - records + repeats, lines)
 
 
-def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
+def _ingest(job: ImportJob, position: int, settings: ImportSettings) -> str:
     deadline = time.monotonic() + settings.time_budget_s
     records = readers.records(
         job.path,
@@ -219,7 +120,7 @@ def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
     )
     remaining = (record for record in records if record.number > position)
     repeats = 0
-    for chunk in _batched(remaining, settings.chunk_samples, settings.chunk_bytes):
+    for chunk in batched(remaining, settings.chunk_samples, settings.chunk_bytes):
         repeats += sum(record.repeat for record in chunk)
         if job.file_format == readers.NDJSON:
             chunk = [readers.parse_ndjson(record) for record in chunk]
@@ -237,7 +138,7 @@ def _ingest(job: _Job, position: int, settings: ImportSettings) -> str:
 
 def _start(upload_id: int) -> Upload | None:
     """Count this run as an attempt; None when there is nothing (left) to do."""
-    upload = _lock_upload(upload_id)
+    upload = lock_upload(upload_id)
     if upload is None or upload.state in (SUCCESS, FAILED):
         db.session.rollback()
         return None
@@ -264,7 +165,7 @@ def run_import(upload_id: int, settings: ImportSettings) -> dict[str, Any]:
         return _fail(upload_id, f"Given up after {upload.attempts - 1} runs without progress")
     path = Path(upload.stored_path)
     try:
-        job = _Job(
+        job = ImportJob(
             upload_id=upload.id,
             user_id=upload.user_id,
             path=path,

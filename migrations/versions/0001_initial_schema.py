@@ -122,7 +122,7 @@ def downgrade():
 # Samples of a deleted session are deleted by a trigger rather than by a foreign key: the
 # foreign key's per-row check on every inserted sample cost almost half of the ingest time
 # (bench/push_bench.py: 85k vs 155k samples/s). Samples are only written while the session row
-# is locked (app/sync/sessions.py), so the reference cannot break on the way in.
+# is locked (app/recordings/last_write_wins.py), so the reference cannot break on the way in.
 _PG_CASCADE = """
 CREATE FUNCTION delete_samples_of_deleted_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

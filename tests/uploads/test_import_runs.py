@@ -11,7 +11,7 @@ from sqlalchemy import select, text, update
 from app.extensions import db
 from app.models import Upload
 from app.recordings import batches as push_module  # the import stores chunks through store_batch
-from app.uploads import importer
+from app.uploads import chunks
 from app.uploads.importer import ImportSettings, run_import
 from tests.payloads import END, START, T0, xyz
 from tests.tasks.data import push_in_batches, session_pk
@@ -170,11 +170,11 @@ def test_a_chunk_from_a_stale_checkpoint_is_not_applied(app, client, register):
         db.session.execute(update(Upload).values(state="running", lines_processed=5))
         db.session.commit()
         upload = db.session.get(Upload, upload_id)
-        job = importer._Job(
-            upload.id, upload.user_id, None, "ndjson", False, importer.SessionIn(**meta())
+        job = chunks.ImportJob(
+            upload.id, upload.user_id, None, "ndjson", False, chunks.SessionIn(**meta())
         )
-        record = importer.readers.Record(3, xyz("gyroscope", 1)[0])
-        assert importer.apply_chunk(job, [record], 0, 100) is False
+        record = chunks.readers.Record(3, xyz("gyroscope", 1)[0])
+        assert chunks.apply_chunk(job, [record], 0, 100) is False
         assert db.session.get(Upload, upload_id).inserted == 0
 
 
