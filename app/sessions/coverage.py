@@ -1,9 +1,9 @@
 """Where a session's sensors have holes: gaps between consecutive samples, found in SQL.
 
 The rule is app/analyses/compute/gaps.py's (docs/tasks.md#gaps), shared with the session
-metrics; the database computes the most common step and the long steps with `lag()` over the
-sensor's index range (app/recordings/samples/intervals.py), so memory stays flat however long
-the session is.
+metrics; the sample store (app/recordings/samples/intervals.py) computes the most common step
+and the gaps in the database with `lag()` over the sensor's index range, so memory stays flat
+however long the session is.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _sensor_coverage(session_pk: int, summary: dict, rate: float | None) -> dict
     observed = intervals.most_common_interval(session_pk, type_id, rule.RATE_PROBE_SAMPLES)
     declared = rule.declared_interval_ms(summary["sensor_type"], rate)
     interval, source = rule.nominal_interval(declared, observed)
-    gaps: list[dict[str, int]] = []
+    found: list[dict[str, int]] = []
     gap_count = missing_ms = 0
     if interval:
         threshold = rule.GAP_FACTOR * interval
@@ -32,14 +32,19 @@ def _sensor_coverage(session_pk: int, summary: dict, rate: float | None) -> dict
         ):
             gap_count = int(count)
             missing_ms = rule.missing_ms(int(total_ms), gap_count, interval)
-            missing = rule.missing_ms(end - start, 1, interval)
-            gaps.append({"start": start, "end": end, "missing_ms": missing})
+            found.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "missing_ms": rule.missing_ms(end - start, 1, interval),
+                }
+            )
     return {k: v for k, v in summary.items() if k != "type_id"} | {
         "interval_ms": interval,
         "interval_source": source,
         "gap_count": gap_count,
         "missing_ms": missing_ms,
-        "gaps": gaps,
+        "gaps": found,
     }
 
 
