@@ -41,7 +41,7 @@ from bench.push_bench import (  # noqa: E402
     checkpoint,
     count_rows,
     database_name,
-    drop_database,
+    keep_or_drop_database,
     migrate,
     recreate_database,
     register_user,
@@ -148,10 +148,7 @@ def run(args: argparse.Namespace) -> None:
         verdict = "ok" if growth < TARGET_GROWTH_MB else "ABOVE TARGET"
         print(f"target rss growth < {TARGET_GROWTH_MB} MB: {verdict}")
     finally:
-        if args.keep:
-            print(f"kept database {database_name(args.database_url)}")
-        else:
-            drop_database(args.database_url)
+        keep_or_drop_database(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,8 +49,8 @@ from bench.push_bench import (  # noqa: E402
     count_rows,
     cpu_jiffies,
     database_name,
-    drop_database,
     free_port,
+    keep_or_drop_database,
     migrate,
     push_body,
     recreate_database,
@@ -395,10 +395,7 @@ def run(args: argparse.Namespace) -> None:
         )
         report(args, pulled, rss_before, sampler, hwm_after)
     finally:
-        if args.keep:
-            print(f"kept database {database_name(args.database_url)}")
-        else:
-            drop_database(args.database_url)
+        keep_or_drop_database(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -161,6 +161,14 @@ def drop_database(url: str) -> None:
         cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
+def keep_or_drop_database(args: argparse.Namespace) -> None:
+    """The end of every benchmark run: drop the scratch database unless `--keep` was given."""
+    if args.keep:
+        print(f"kept database {database_name(args.database_url)}")
+    else:
+        drop_database(args.database_url)
+
+
 def server_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
     """Environment of the server processes: our database and broker, whatever `.env` says
     (python-dotenv does not override variables that are already set)."""
@@ -681,10 +689,7 @@ def run(args: argparse.Namespace) -> None:
         sizes = {t: table_size(args.database_url, t) for t in ("sensor_data", "sensor_data_copy")}
         report(args, pushed, copy_seconds, sizes)
     finally:
-        if args.keep:
-            print(f"kept database {database_name(args.database_url)}")
-        else:
-            drop_database(args.database_url)
+        keep_or_drop_database(args)
 
 
 def bench_main(name: str, run, parse_args, argv: list[str] | None) -> int:

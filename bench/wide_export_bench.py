@@ -48,7 +48,7 @@ from bench.push_bench import (  # noqa: E402
     checkpoint,
     count_rows,
     database_name,
-    drop_database,
+    keep_or_drop_database,
     migrate,
     push_body,
     recreate_database,
@@ -200,10 +200,7 @@ def run(args: argparse.Namespace) -> None:
             finally:
                 stop_server(server)
     finally:
-        if args.keep:
-            print(f"kept database {database_name(args.database_url)}")
-        else:
-            drop_database(args.database_url)
+        keep_or_drop_database(args)
 
 
 def main(argv: list[str] | None = None) -> int:

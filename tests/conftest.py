@@ -123,6 +123,15 @@ def client(app):
 
 
 @pytest.fixture
+def limited_client(app, client):
+    """The test client with rate limiting switched on, counters fresh (in-process storage)."""
+    limiter.enabled = True
+    limiter.reset()
+    yield client
+    limiter.enabled = False
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

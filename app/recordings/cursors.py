@@ -1,4 +1,5 @@
-"""Keyset cursors: where a paged walk stands, as text the client sends back unchanged.
+"""Keyset cursors, the one codec of both: where a walk of pull pages or of data pages stands,
+as text the client sends back unchanged.
 
 A cursor is a few fields joined by `.`: sensor-type names and non-negative integers with a
 bounded number of digits. The pattern is the whole rule: every text it matches decodes to a
@@ -10,7 +11,10 @@ BIGINT, a cursor of another format — is a 400 before it reaches SQL.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from app.errors import ValidationFailed
 
 NAME = "[a-z0-9_]{1,50}"  # a sensor type
 INTEGER = "(?:0|[1-9][0-9]{0,17})"  # < 10^18: a BIGINT, and within the sample timestamp range
@@ -52,3 +56,46 @@ def encode(cursor: re.Pattern, *values: str | int) -> str:
     text = ".".join(str(value) for value in values)
     fields(cursor, text)
     return text
+
+
+def encode_sample_cursor(sensor_type: str, timestamp: int) -> str:
+    """The position after a data page's last sample."""
+    return encode(SAMPLE_CURSOR, sensor_type, timestamp)
+
+
+def decode_sample_cursor(cursor: str) -> tuple[str, int]:
+    """The position a sample cursor stands for; 400 when it did not come from this server."""
+    try:
+        sensor_type, timestamp = fields(SAMPLE_CURSOR, cursor)
+    except ValueError as error:
+        raise ValidationFailed(
+            f"cursor {error}", [{"field": "cursor", "message": str(error)}]
+        ) from None
+    return sensor_type, int(timestamp)
+
+
+@dataclass(frozen=True)
+class PullCursor:
+    """Where a keyset walk of pull pages stands, and the watermark of its first page."""
+
+    updated_at: datetime
+    id: int
+    watermark: datetime
+
+    def encode(self) -> str:
+        return encode(
+            PULL_CURSOR,
+            microseconds(self.updated_at),
+            self.id,
+            microseconds(self.watermark),
+        )
+
+    @classmethod
+    def decode(cls, text: str) -> PullCursor:
+        """ValueError unless `text` is a cursor of this server's format (and range)."""
+        updated_at, id_, watermark = fields(PULL_CURSOR, text)
+        return cls(
+            from_microseconds(updated_at),
+            int(id_),
+            from_microseconds(watermark),
+        )

@@ -11,8 +11,9 @@ from flask_jwt_extended import jwt_required
 from app.analyses import charts
 from app.errors import NotFound
 from app.extensions import limiter
+from app.recordings.cursors import decode_sample_cursor
 from app.recordings.ownership import owned_session
-from app.recordings.samples.reading import SampleRange, decode_cursor, page_of_samples
+from app.recordings.samples.reading import SampleRange, page_of_samples
 from app.recordings.schemas import sample_fragments
 from app.sessions import coverage, service
 from app.sessions.schemas import (
@@ -128,7 +129,7 @@ def session_coverage(session_id: str):
 def session_data(session_id: str):
     query = _query(SessionDataQuery)
     session = owned_session(current_user_id(), session_id)
-    after = decode_cursor(query.cursor) if query.cursor else None
+    after = decode_sample_cursor(query.cursor) if query.cursor else None
     wanted = SampleRange(query.sensor_type, query.start, query.end, after)
     rows, next_cursor = page_of_samples(session.id, wanted, query.limit)
     samples = ",".join(

@@ -24,10 +24,11 @@ from app.database import begin_write_transaction, count_rows
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.recordings import tombstones
+from app.recordings.cursors import PullCursor
 from app.recordings.samples.reading import changed_samples
 from app.recordings.schemas import sample_fragments, session_json
 from app.recordings.watermark import pull_watermark
-from app.sync.schemas import PullCursor, PullRequest
+from app.sync.schemas import PullRequest
 from app.web.json_codec import dumps_bytes
 
 SAMPLE_CHUNK = 5000

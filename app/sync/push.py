@@ -14,6 +14,7 @@ from app.extensions import db
 from app.recordings.batches import dedupe_last_wins, store_batch
 from app.recordings.sample_keys import KeyLimits
 from app.recordings.sample_rules import split_samples
+from app.recordings.samples.writing import UpsertCounts
 from app.recordings.sync_log import push_log
 from app.recordings.watermark import begin_stamped_write
 from app.sync.schemas import PushRequest
@@ -58,14 +59,7 @@ def push(
         errors.sort(key=lambda error: error["index"])
 
     duplicates = len(indexed) - counts.inserted - counts.updated - len(stored.refused)
-    details = {
-        "inserted": counts.inserted,
-        "updated": counts.updated,
-        "sensor_types": sorted({s["sensor_type"] for s in samples}),
-        "bytes": body_bytes,
-        "session_created": created,
-        "duration_ms": round((time.perf_counter() - clock) * 1000, 3),
-    }
+    details = _details(counts, samples, body_bytes, created, clock)
     log_id = _log(user_id, session.id, (len(raw), duplicates, len(errors)), details, started_at)
     body = {
         "message": "Sync completed with errors" if errors else "Sync completed successfully",
@@ -79,14 +73,27 @@ def push(
         "sync_log_id": log_id,
         "session_data_count": session.data_count,
     }
-    # Analyse a closed session once the push is committed, never failing the push for it
-    # (docs/tasks.md#enqueue-after-commit).
+    # A closed session is analysed after the commit (docs/tasks.md#enqueue-after-commit).
     analyse = not session.is_active and stored.changed
     session_pk = session.id
     db.session.commit()
     if analyse:
         enqueue_after_close(session_pk)
     return body
+
+
+def _details(
+    counts: UpsertCounts, samples: list[dict], body_bytes: int, created: bool, clock: float
+) -> dict:
+    """The push's own facts for its sync-log row (docs/sync.md#counts)."""
+    return {
+        "inserted": counts.inserted,
+        "updated": counts.updated,
+        "sensor_types": sorted({s["sensor_type"] for s in samples}),
+        "bytes": body_bytes,
+        "session_created": created,
+        "duration_ms": round((time.perf_counter() - clock) * 1000, 3),
+    }
 
 
 def _checked(

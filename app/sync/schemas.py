@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ from pydantic import BaseModel, Field, StrictBool, StringConstraints, field_vali
 
 from app.clock import as_utc
 from app.recordings import cursors
+from app.recordings.cursors import PullCursor
 from app.recordings.schemas import (
     SampleOut,
     SessionId,
@@ -36,33 +36,6 @@ class PushRequest(StrictModel):
         "sample that would add more is skipped and reported (samples are considered per "
         "sensor type in timestamp order).",
     )
-
-
-@dataclass(frozen=True)
-class PullCursor:
-    """Where a keyset walk of pull pages stands, and the watermark of its first page."""
-
-    updated_at: datetime
-    id: int
-    watermark: datetime
-
-    def encode(self) -> str:
-        return cursors.encode(
-            cursors.PULL_CURSOR,
-            cursors.microseconds(self.updated_at),
-            self.id,
-            cursors.microseconds(self.watermark),
-        )
-
-    @classmethod
-    def decode(cls, text: str) -> PullCursor:
-        """ValueError unless `text` is a cursor of this server's format (and range)."""
-        updated_at, id_, watermark = cursors.fields(cursors.PULL_CURSOR, text)
-        return cls(
-            cursors.from_microseconds(updated_at),
-            int(id_),
-            cursors.from_microseconds(watermark),
-        )
 
 
 class PullRequest(StrictModel):

@@ -2,18 +2,8 @@
 
 import pytest
 
-from app.extensions import limiter
 from app.web.protection import check_limit_storage
 from tests.payloads import push_body, samples
-
-
-@pytest.fixture
-def limited_client(app, client):
-    """The test client with rate limiting switched on, counters fresh (in-process storage)."""
-    limiter.enabled = True
-    limiter.reset()
-    yield client
-    limiter.enabled = False
 
 
 def _register(client, name):

@@ -29,6 +29,12 @@ def _exactly(model: type[BaseModel], value: dict) -> None:
     assert set(value) == set(model.model_fields), model.__name__
 
 
+def _every(model: type[BaseModel], values: list[dict]) -> None:
+    assert values
+    for value in values:
+        _exactly(model, value)
+
+
 def _stored(client, headers) -> None:
     push(client, headers, push_body("shape", PUSHED, notes="n", sample_rate=100))
 
@@ -39,8 +45,7 @@ def test_pull_sessions_and_samples_are_shaped_as_documented(client, auth_headers
     _exactly(PullOut, body)
     (session,) = body["sessions"]
     _exactly(SessionMetaOut, {k: v for k, v in session.items() if k != "sensor_data"})
-    for sample in session["sensor_data"]:
-        _exactly(SampleOut, sample)
+    _every(SampleOut, session["sensor_data"])
     assert len(session["sensor_data"]) == len(PUSHED)
     without = pull(client, auth_headers, include_data=False)["sessions"][0]
     _exactly(SessionMetaOut, without)
@@ -50,21 +55,18 @@ def test_data_pages_and_ndjson_lines_are_samples_as_documented(client, auth_head
     _stored(client, auth_headers)
     page = client.get("/api/sessions/shape/data?limit=7", headers=auth_headers).json
     _exactly(DataPageOut, page)
-    for sample in page["samples"]:
-        _exactly(SampleOut, sample)
+    _every(SampleOut, page["samples"])
     export = client.get("/api/sessions/shape/export?format=ndjson", headers=auth_headers)
     lines = export.get_data().splitlines()
     assert len(lines) == len(PUSHED)
-    for line in lines:
-        _exactly(SampleOut, orjson.loads(line))
+    _every(SampleOut, [orjson.loads(line) for line in lines])
 
 
 def test_session_list_detail_and_status_are_shaped_as_documented(client, auth_headers):
     _stored(client, auth_headers)
     listing = client.get("/api/sessions", headers=auth_headers).json
     _exactly(SessionListOut, listing)
-    for session in listing["sessions"]:
-        _exactly(SessionMetaOut, session)
+    _every(SessionMetaOut, listing["sessions"])
     _exactly(SessionDetailOut, client.get("/api/sessions/shape", headers=auth_headers).json)
     status = client.get("/api/sync/status", headers=auth_headers).json
     _exactly(StatusOut, status)

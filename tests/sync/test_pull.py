@@ -8,23 +8,11 @@ import pytest
 
 from app.extensions import db
 from app.models import SyncLog
+from app.sync.schemas import SessionOut
 from tests.payloads import BASE_TS, push_body, samples
 from tests.sync.helpers import pull, push
 
-SESSION_FIELDS = {
-    "session_id",
-    "start_time",
-    "end_time",
-    "is_active",
-    "enabled_sensors",
-    "sample_rate",
-    "data_count",
-    "notes",
-    "is_uploaded",
-    "created_at",
-    "updated_at",
-    "sensor_data",
-}
+SESSION_FIELDS = set(SessionOut.model_fields)  # the metadata and sensor_data
 
 
 def test_pull_without_last_sync_time_returns_all_sessions_with_data(client, auth_headers):

@@ -8,23 +8,13 @@ import random
 import threading
 import time
 
+from app.recordings.schemas import SessionMetaOut
 from tests.system.api_client import Api
 from tests.system.phones import START_TIME, T0
 
 WRITERS = 3
 SECONDS = 15
-META = (
-    "start_time",
-    "end_time",
-    "is_active",
-    "enabled_sensors",
-    "sample_rate",
-    "data_count",
-    "notes",
-    "is_uploaded",
-    "created_at",
-    "updated_at",
-)
+META = tuple(name for name in SessionMetaOut.model_fields if name != "session_id")
 
 
 class Replica:

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import bindparam, text
 
 from app.database import is_postgres, stream_rows
-from app.errors import ValidationFailed
 from app.extensions import db
 from app.models.base import UTCDateTime
 from app.recordings import cursors
@@ -30,21 +29,6 @@ class SampleRange:
     start: int | None = None
     end: int | None = None
     after: tuple[str, int] | None = None  # (sensor_type, timestamp) of the last row seen
-
-
-def encode_cursor(sensor_type: str, timestamp: int) -> str:
-    return cursors.encode(cursors.SAMPLE_CURSOR, sensor_type, timestamp)
-
-
-def decode_cursor(cursor: str) -> tuple[str, int]:
-    """The position a cursor stands for; 400 when it did not come from this server."""
-    try:
-        sensor_type, timestamp = cursors.fields(cursors.SAMPLE_CURSOR, cursor)
-    except ValueError as error:
-        raise ValidationFailed(
-            f"cursor {error}", [{"field": "cursor", "message": str(error)}]
-        ) from None
-    return sensor_type, int(timestamp)
 
 
 def _types(session_pk: int, wanted: SampleRange) -> list[tuple[int, str]]:
@@ -94,7 +78,7 @@ def page_of_samples(
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, encode_cursor(rows[-1][0], rows[-1][1])
+    return rows, cursors.encode_sample_cursor(rows[-1][0], rows[-1][1])
 
 
 def stream_samples(session_pk: int, wanted: SampleRange) -> Iterator[tuple[str, list[tuple]]]:
