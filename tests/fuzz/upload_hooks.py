@@ -15,9 +15,13 @@ import schemathesis
 from hypothesis import strategies as st
 
 from tests.audio import files
-from tests.fuzz.hooks import DOCUMENTED_RULES, _ndjson, _positive
+from tests.fuzz.hooks import DOCUMENTED_RULES, TYPE_BLIND_FORMS, _positive
 
 MAX_CHUNKS = 2048  # CHUNKED_UPLOAD_MAX_CHUNKS, as documented on the operation
+SENSOR_FILE = b'{"sensor_type": "accelerometer", "timestamp": 1699876543000, "data": {"x": 1}}\n'
+TYPE_BLIND_FORMS.update(
+    {("POST", "/api/app/upload/chunk"), ("POST", "/api/app/sessions/{session_id}/audio")}
+)
 
 
 class PrefixRules(tuple):
@@ -87,7 +91,7 @@ def file_is_what_the_metadata_says(context, case):
         if meta["dataType"] == "audio" and not is_audio:
             body["file"] = files.mp4(1.0)
         elif meta["dataType"] == "sensor" and (is_audio or not isinstance(body["file"], bytes)):
-            body["file"] = _ndjson.example()
+            body["file"] = SENSOR_FILE
     return case
 
 
