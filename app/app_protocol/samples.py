@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from app.app_protocol.times import from_ms
 from app.clock import utcnow
-from app.errors import PayloadTooLarge, ValidationFailed
+from app.errors import NotFound, PayloadTooLarge
 from app.extensions import db
 from app.models import RecordingSession
 from app.recordings.last_write_wins import lock_or_create_session
@@ -100,9 +100,10 @@ def store_records(
 ) -> dict[str, Any]:
     """Store one batch of the app's records; the counts the app may show."""
     if not _SESSION_ID.match(session_id):
-        raise ValidationFailed(
-            "The session id in the path must be 1 to 100 letters, digits or _ . : - characters, "
-            "starting with a letter or digit",
+        # Like every session route: an id no session can have names no session (404).
+        raise NotFound(
+            "There is no such session, and none can have this id: session ids are 1 to 100 "
+            "letters, digits or _ . : - characters, starting with a letter or digit",
             {"sessionId": session_id[:120]},
         )
     session = SessionIn(session_id=session_id)

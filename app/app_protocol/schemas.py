@@ -27,7 +27,7 @@ from app.recordings.schemas import NotesText, SensorType, SessionId
 from app.validation import JsonInt
 
 MAX_METADATA_BYTES = 16 * 1024
-MAX_PUSH_ITEMS = 500
+MAX_PUSH_ITEMS = 100  # each item is its own transaction: bounds a request's duration
 MAX_SENSOR_LIST = 64
 
 Text255 = Annotated[str, StringConstraints(max_length=255, pattern=r"^[^\x00]*$", strict=True)]

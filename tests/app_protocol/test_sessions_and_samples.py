@@ -134,3 +134,8 @@ def test_deleting_a_session_deletes_its_records(app, phone):
     assert phone.api.delete_session("s-gone").status_code == 200
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SensorData)) == 1
+
+
+def test_records_for_an_id_no_session_can_have_are_404(phone):
+    response = phone.manager.upload_sensor_data(".exe", [_acc(START)])
+    assert response.status_code == 404 and response.get_json()["code"] == "NOT_FOUND"

@@ -121,7 +121,7 @@ def test_huge_strings_ids_and_bodies(phone):
     _app_rejected(phone.post("/api/app/auth/login", {"email": huge, "password": huge}), 400, 401)
     _app_rejected(phone.post("/api/app/auth/refresh", {"refreshToken": huge}), 400)
     _app_rejected(
-        phone.post(f"/api/app/sessions/{'x' * 5000}/sensor-data", {"data": [RECORD]}), 400, 414
+        phone.post(f"/api/app/sessions/{'x' * 5000}/sensor-data", {"data": [RECORD]}), 404, 414
     )
     _app_rejected(phone.post("/api/app/sessions", SESSION | {"metadata": {"k": "v" * 20000}}), 400)
     too_big = {"data": [RECORD] * 60_000}
@@ -159,7 +159,7 @@ def test_push_items_of_every_shape_fail_alone(phone):
     _answered(reply, 200)
     data = reply.json()["data"]
     assert data["synced"] == 0 and data["failed"] == len(shapes)
-    _app_rejected(phone.post("/api/app/sync/push", {"items": [{}] * 501}), 400)
+    _app_rejected(phone.post("/api/app/sync/push", {"items": [{}] * 101}), 400)
     for value in WRONG_VALUES:
         _answered(phone.post("/api/app/sync/pull", {"lastSyncTimestamp": value}), 200, 400)
         _answered(phone.post("/api/app/sync/pull", {"types": value}), 200, 400)
