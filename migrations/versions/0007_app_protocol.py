@@ -27,24 +27,20 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgre
 
 
 def upgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("display_name", sa.String(length=100), nullable=True))
-    with op.batch_alter_table("recording_sessions") as batch:
-        batch.add_column(sa.Column("device_id", sa.String(length=255), nullable=True))
-        batch.add_column(sa.Column("client_metadata", _JSON, nullable=True))
-        batch.add_column(
-            sa.Column("has_audio", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(
-            sa.Column("provisional", sa.Boolean(), nullable=False, server_default=sa.false())
+    # Plain ADD COLUMN, never batch mode: on SQLite a batch operation rebuilds the table and
+    # would drop the trigger that deletes a deleted session's samples (0001).
+    op.add_column("users", sa.Column("display_name", sa.String(length=100), nullable=True))
+    op.add_column("recording_sessions", sa.Column("device_id", sa.String(length=255), nullable=True))
+    op.add_column("recording_sessions", sa.Column("client_metadata", _JSON, nullable=True))
+    for flag in ("has_audio", "provisional"):
+        op.add_column(
+            "recording_sessions",
+            sa.Column(flag, sa.Boolean(), nullable=False, server_default=sa.false()),
         )
 
 
 def downgrade():
-    with op.batch_alter_table("recording_sessions") as batch:
-        batch.drop_column("provisional")
-        batch.drop_column("has_audio")
-        batch.drop_column("client_metadata")
-        batch.drop_column("device_id")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("display_name")
+    # DROP COLUMN (SQLite 3.35+) keeps the table and its trigger.
+    for column in ("provisional", "has_audio", "client_metadata", "device_id"):
+        op.drop_column("recording_sessions", column)
+    op.drop_column("users", "display_name")

@@ -3,6 +3,11 @@ sessions, isolation."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import SensorData
+
 START = 1_764_480_000_000
 
 
@@ -121,3 +126,11 @@ def test_sessions_list_in_the_asked_order(phone):
     assert [s["id"] for s in body["items"]] == ["s-a"] and body["hasPrev"] is True
     bad = phone.api.get_sessions(sort_by="name")
     assert bad.status_code == 400 and bad.get_json()["code"] == "VALIDATION_ERROR"
+
+
+def test_deleting_a_session_deletes_its_records(app, phone):
+    phone.manager.upload_sensor_data("s-gone", [_acc(START + i) for i in range(3)])
+    phone.manager.upload_sensor_data("s-stays", [_acc(START)])
+    assert phone.api.delete_session("s-gone").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SensorData)) == 1
