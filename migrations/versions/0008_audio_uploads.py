@@ -117,21 +117,9 @@ def _chunked_uploads() -> None:
     )
 
 
-# 0007 rebuilds recording_sessions on SQLite (batch mode), which drops the table's triggers,
-# among them the one deleting a deleted session's samples (0001). Restore it if it is gone.
-_SQLITE_SAMPLE_CASCADE = """
-CREATE TRIGGER IF NOT EXISTS recording_sessions_delete_samples AFTER DELETE ON recording_sessions
-BEGIN
-    DELETE FROM sensor_data WHERE recording_session_id = OLD.id;
-END
-"""
-
-
 def upgrade():
     _audio_recordings()
     _chunked_uploads()
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(_SQLITE_SAMPLE_CASCADE)
 
 
 def downgrade():

@@ -20,7 +20,11 @@ from tests.fuzz.hooks import DOCUMENTED_RULES, TYPE_BLIND_FORMS, _positive
 MAX_CHUNKS = 2048  # CHUNKED_UPLOAD_MAX_CHUNKS, as documented on the operation
 SENSOR_FILE = b'{"sensor_type": "accelerometer", "timestamp": 1699876543000, "data": {"x": 1}}\n'
 TYPE_BLIND_FORMS.update(
-    {("POST", "/api/app/upload/chunk"), ("POST", "/api/app/sessions/{session_id}/audio")}
+    {
+        ("POST", "/api/app/upload"),
+        ("POST", "/api/app/upload/chunk"),
+        ("POST", "/api/app/sessions/{session_id}/audio"),
+    }
 )
 
 

@@ -34,6 +34,9 @@ EXPECTED_SCHEDULE = {
     "app.tasks.uploads.resume_stalled_uploads": ((), 600.0),
     "app.tasks.maintenance.purge_expired_revocations": ((), crontab(minute=15)),
     "app.tasks.maintenance.purge_old_tombstones": ((), crontab(hour=3, minute=45)),
+    "app.tasks.audio_files.cleanup_old_audio": ((30,), crontab(hour=3, minute=10)),
+    "app.tasks.audio_files.cleanup_orphan_audio_files": ((), crontab(hour=3, minute=20)),
+    "app.tasks.audio_files.expire_chunked_uploads": ((), 900.0),
 }
 
 
