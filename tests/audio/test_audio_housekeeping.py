@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
-from tests.factories import push_body
 
 from app.app_protocol.file_uploads import chunks
 from app.extensions import db
@@ -25,6 +24,7 @@ from tests.app_protocol.app_client import AppApi
 from tests.app_protocol.app_uploads import upload_file_chunked
 from tests.audio import files
 from tests.audio.helpers import add_recording
+from tests.payloads import push_body
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.factories import push_body
 
 from app.audio.service import app_audio_recordings_json
 from app.errors import PayloadTooLarge, ValidationFailed
@@ -15,6 +14,7 @@ from app.extensions import db
 from app.models import RecordingSession
 from tests.audio import files
 from tests.audio.helpers import add_recording
+from tests.payloads import push_body
 
 STOP_MS = 1_763_000_060_000  # 2025-11-13T02:14:20Z
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from tests.factories import push_body
-
 from tests.audio import files
 from tests.audio.helpers import add_recording
 from tests.browser.conftest import ARTIFACTS
+from tests.payloads import push_body
 from tests.server import gunicorn
 
 START_MS = 1_763_000_000_000  # the session's start; samples every 10 ms for 10 s
