@@ -6,6 +6,7 @@ notes, e-mail addresses, passwords), so a value valid on one protocol is valid o
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -34,8 +35,23 @@ Text255 = Annotated[str, StringConstraints(max_length=255, pattern=r"^[^\x00]*$"
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, strict=True)]
 
 
+def _plain_numbers(value: Any) -> bool:
+    """Finite and below 2**63 in magnitude: PostgreSQL's jsonb writes 1e20 back as the integer
+    100000000000000000000, which no 64-bit JSON encoder (orjson) can answer with."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return True
+    if isinstance(value, (int, float)):
+        return math.isfinite(value) and abs(value) < 2**63
+    if isinstance(value, dict):
+        return all(_plain_numbers(v) for v in value.values())
+    return all(_plain_numbers(v) for v in value) if isinstance(value, list) else True
+
+
 def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
-    """Client metadata is stored as given: at most 16 KiB as JSON, no U+0000 (PostgreSQL)."""
+    """Client metadata is stored as given: at most 16 KiB as JSON, no U+0000 (PostgreSQL),
+    numbers every encoder can write back."""
+    if not _plain_numbers(value):
+        raise ValueError("numbers must be finite and below 2^63 in magnitude")
     try:
         blob = orjson.dumps(value)
     except TypeError:

@@ -139,3 +139,23 @@ def test_deleting_a_session_deletes_its_records(app, phone):
 def test_records_for_an_id_no_session_can_have_are_404(phone):
     response = phone.manager.upload_sensor_data(".exe", [_acc(START)])
     assert response.status_code == 404 and response.get_json()["code"] == "NOT_FOUND"
+
+
+def test_metadata_numbers_that_cannot_be_written_back_are_refused(phone, client):
+    phone.manager.upload_session(_session("s-meta"))
+    for raw in (
+        b'{"metadata": {"big": 1e20}}',
+        b'{"metadata": {"n": [NaN]}}',
+        b'{"metadata": {"i": 18446744073709551616}}',
+    ):
+        response = client.patch(
+            "/api/app/sessions/s-meta",
+            data=raw,
+            headers=phone.headers | {"Content-Type": "application/json"},
+        )
+        assert response.status_code == 400 and "2^63" in response.get_json()["message"], raw
+    fine = phone.api.update_session("s-meta", metadata={"small": 1e18, "x": [1.5, -2]})
+    assert (
+        fine.status_code == 200
+        and phone.api.get_session("s-meta").get_json()["data"]["metadata"]["small"] == 1e18
+    )

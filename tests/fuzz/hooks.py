@@ -24,6 +24,7 @@ METADATA_RULES = (
     "Invalid request: metadata: must be at most 16384 bytes as JSON.",
     "Invalid request: metadata: must not contain U+0000.",
     "Invalid request: metadata: must be JSON nested at most 254 levels.",
+    "Invalid request: metadata: numbers must be finite and below 2^63 in magnitude.",
 )
 
 # Per operation, the error messages of its documented rules that no schema can state.
