@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.app_protocol.upload_models import AppAudioRecordingOut
+
 
 class AppUserOut(BaseModel):
     id: str
@@ -71,6 +73,17 @@ class AppSessionOut(BaseModel):
 class SessionEnvelopeOut(BaseModel):
     success: bool
     data: AppSessionOut
+
+
+class AppSessionDetailOut(AppSessionOut):
+    """One session: the `Session` fields and its audio recordings."""
+
+    audioRecordings: list[AppAudioRecordingOut]
+
+
+class SessionDetailEnvelopeOut(BaseModel):
+    success: bool
+    data: AppSessionDetailOut
 
 
 class SessionPageOut(BaseModel):

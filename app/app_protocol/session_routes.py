@@ -12,6 +12,7 @@ from app.app_protocol.out_models import (
     AppDeletedOut,
     AppSessionListOut,
     SensorDataOut,
+    SessionDetailEnvelopeOut,
     SessionEnvelopeOut,
 )
 from app.app_protocol.schemas import (
@@ -72,7 +73,11 @@ def list_sessions():
 
 
 @bp.get("/sessions/<session_id>")
-@app_operation("One session", responses={200: SessionEnvelopeOut, **NOT_FOUND}, errors=(429, 503))
+@app_operation(
+    "One session, with its audio recordings",
+    responses={200: SessionDetailEnvelopeOut, **NOT_FOUND},
+    errors=(429, 503),
+)
 @jwt_required()
 def get_session(session_id: str):
     return ok(sessions.get_session(user_id(), session_id))

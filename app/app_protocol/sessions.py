@@ -16,12 +16,14 @@ from sqlalchemy import func, select
 from app.analyses.scheduling import enqueue_after_close
 from app.app_protocol.schemas import AppSessionListQuery, SessionPatchIn, SessionWriteIn
 from app.app_protocol.times import to_ms
+from app.audio.service import app_audio_recordings_json
 from app.clock import iso_utc, utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.recordings.batches import store_batch
 from app.recordings.last_write_wins import lock_session
+from app.recordings.ownership import owned_session
 from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
 from app.sessions import service as api_sessions
@@ -157,7 +159,9 @@ def _log(user_id: int, session: RecordingSession, created: bool, stamp) -> None:
 
 
 def get_session(user_id: int, session_id: str) -> dict[str, Any]:
-    return session_json(api_sessions.owned_session(user_id, session_id))
+    """The session with its audio recordings (the list and pull leave them out)."""
+    session = owned_session(user_id, session_id)
+    return {**session_json(session), "audioRecordings": app_audio_recordings_json(session)}
 
 
 def delete_session(user_id: int, session_id: str) -> int:

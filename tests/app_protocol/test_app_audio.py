@@ -62,6 +62,8 @@ def test_audio_upload_creates_a_recording_downloadable_through_api(client, phone
     detail = client.get("/api/sessions/sess-a", headers=headers).get_json()
     assert [r["id"] for r in detail["audio_recordings"]] == [int(got["id"])]
     assert client.get(got["url"], headers=headers).data == data
+    app_detail = api.get_session("sess-a").get_json()["data"]
+    assert app_detail["audioRecordings"] == [got]
 
 
 def test_the_same_recording_sent_again_is_one_recording(client, phone):
