@@ -42,3 +42,14 @@ def parse_model(model: type[M], payload: Any) -> M:
         problems = describe_errors(error)
         summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
         raise ValidationFailed(f"Invalid request: {summary}", problems) from None
+
+
+def response_fields(model: type[BaseModel], row: Any) -> dict[str, Any]:
+    """`row`'s attributes as `model` documents them: the response model is the only place a
+    shape is written. The attributes are read here, not by pydantic, so a database error while
+    loading an expired row stays a database error (503) instead of becoming a ValidationError."""
+    values = {}
+    for name, field in model.model_fields.items():
+        key = field.validation_alias if isinstance(field.validation_alias, str) else name
+        values[key] = getattr(row, key)
+    return model.model_validate(values).model_dump()

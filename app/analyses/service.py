@@ -17,6 +17,7 @@ from app.errors import ServiceUnavailable
 from app.extensions import db
 from app.models import SessionAnalysis
 from app.recordings.ownership import owned_session
+from app.validation import response_fields
 from app.worker import dispatch
 from app.worker.task_names import ANALYZE_SESSION
 
@@ -85,7 +86,7 @@ def request_analysis(user_id: int, session_id: str, sensitivity: float) -> dict[
 
 def analysis_json(row: SessionAnalysis) -> dict[str, Any]:
     """One stored result as the API shows it: the fields `AnalysisOut` documents."""
-    return AnalysisOut.model_validate(row, from_attributes=True).model_dump()
+    return response_fields(AnalysisOut, row)
 
 
 def latest_results(user_id: int, session_id: str) -> dict[str, Any]:

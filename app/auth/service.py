@@ -12,6 +12,7 @@ from app.database import begin_write_transaction
 from app.errors import AuthenticationFailed, Conflict, Forbidden
 from app.extensions import db
 from app.models import User
+from app.validation import response_fields
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so both failures take the same time.
@@ -21,7 +22,7 @@ LOGIN_FAILED = "Invalid username or password"
 
 def user_json(user: User) -> dict:
     """A user as the API shows it: the fields `UserOut` documents."""
-    return UserOut.model_validate(user, from_attributes=True).model_dump()
+    return response_fields(UserOut, user)
 
 
 def register(data: RegisterIn, display_name: str | None = None) -> User:

@@ -26,6 +26,7 @@ from pydantic import (
 
 from app.clock import as_utc
 from app.models import RecordingSession
+from app.validation import response_fields
 
 SENSOR_TYPE_PATTERN = r"^[a-z0-9_]{1,50}$"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
@@ -123,4 +124,4 @@ class SessionMetaOut(BaseModel):
 
 def session_json(session: RecordingSession) -> dict[str, Any]:
     """The session as `SessionMetaOut` documents it (datetimes left to the JSON codec)."""
-    return SessionMetaOut.model_validate(session, from_attributes=True).model_dump()
+    return response_fields(SessionMetaOut, session)

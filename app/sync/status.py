@@ -8,11 +8,12 @@ from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.recordings.totals import session_totals
 from app.sync.schemas import SyncLogOut
+from app.validation import response_fields
 
 
 def sync_log_json(log: SyncLog) -> dict:
     """A sync log as the status endpoint shows it: the fields `SyncLogOut` documents."""
-    return SyncLogOut.model_validate(log, from_attributes=True).model_dump()
+    return response_fields(SyncLogOut, log)
 
 
 def summary(user_id: int) -> dict:

@@ -6,8 +6,9 @@ from typing import Any
 
 from app.models import Upload
 from app.uploads.schemas import UploadOut
+from app.validation import response_fields
 
 
 def upload_json(upload: Upload) -> dict[str, Any]:
     """An upload as GET /api/uploads/<id> shows it: the fields `UploadOut` documents."""
-    return UploadOut.model_validate(upload, from_attributes=True).model_dump()
+    return response_fields(UploadOut, upload)

@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from app.auth.schemas import UserOut
 from app.extensions import db
 from app.models import RecordingSession
 from app.recordings.sync_log import push_log
 from app.recordings.totals import session_totals
+from app.validation import response_fields
 from app.web import lenient_json
 from tests.payloads import push_body, samples
 from tests.unit.sync_support import push_direct
@@ -68,3 +71,15 @@ def test_session_totals_count_the_sessions_matching_the_condition(make_user):
     assert (everyone.sessions, everyone.samples_recorded) == (3, 10)
     assert session_totals(RecordingSession.user_id == -1).sessions == 0
     db.session.rollback()
+
+
+class _UnreachableRow:
+    """A row whose attributes must be loaded again, while the database is down."""
+
+    def __getattr__(self, name):
+        raise OperationalError("SELECT users.id", {}, ConnectionError("server closed"))
+
+
+def test_a_database_error_while_reading_a_row_for_a_response_stays_a_database_error():
+    with pytest.raises(OperationalError):
+        response_fields(UserOut, _UnreachableRow())
