@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from app.analyses.charts import DEFAULT_POINTS
+from app.audio.schemas import AudioRecordingOut
 from app.clock import as_utc
 from app.recordings import cursors
 from app.recordings.schemas import SENSOR_TYPE_PATTERN, SampleOut, SessionMetaOut, Timestamp
@@ -135,6 +136,7 @@ class SensorSummaryOut(BaseModel):
 
 class SessionDetailOut(SessionMetaOut):
     sensors: list[SensorSummaryOut]
+    audio_recordings: list[AudioRecordingOut]
 
 
 class DeletedOut(BaseModel):
