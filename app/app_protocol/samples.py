@@ -59,6 +59,18 @@ def _first_valid(samples: list[Any], limits: PushLimits, check_numbers: bool) ->
     return min((sample["timestamp"] for _, sample in valid), default=None)
 
 
+def provisional_state(user_id: int, session_id: str) -> Any:
+    """`(provisional, start_time)` of the caller's session, or None; read outside any write
+    transaction so a confirmed session costs one indexed read and holds no lock."""
+    row = db.session.execute(
+        select(RecordingSession.provisional, RecordingSession.start_time).where(
+            RecordingSession.user_id == user_id, RecordingSession.session_id == session_id
+        )
+    ).first()
+    db.session.rollback()
+    return row
+
+
 def ensure_session(
     user_id: int, session_id: str, samples: list[Any], limits: PushLimits, check_numbers: bool
 ) -> bool | None:
@@ -68,12 +80,7 @@ def ensure_session(
     Returns whether the session is provisional; None when it does not exist and no sample is
     valid (nothing to create). A known, confirmed session costs one indexed read.
     """
-    row = db.session.execute(
-        select(RecordingSession.provisional, RecordingSession.start_time).where(
-            RecordingSession.user_id == user_id, RecordingSession.session_id == session_id
-        )
-    ).first()
-    db.session.rollback()
+    row = provisional_state(user_id, session_id)
     if row is not None and not row.provisional:
         return False
     first_ms = _first_valid(samples, limits, check_numbers)

@@ -15,13 +15,12 @@ from typing import Any
 
 import orjson
 from flask import current_app
-from sqlalchemy import select
 
-from app.app_protocol.samples import to_sample
+from app.app_protocol.samples import provisional_state, to_sample
 from app.audio.service import session_for_upload
 from app.errors import PayloadTooLarge, ValidationFailed
 from app.extensions import db
-from app.models import RecordingSession, Upload
+from app.models import Upload
 from app.recordings.sample_rules import EARLIEST_TIMESTAMP_MS, FUTURE_TOLERANCE
 from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
@@ -121,12 +120,7 @@ def _earliest_timestamp(path: Path, fmt: str) -> int | None:
 def _ensure_session(user_id: int, session_id: str, path: Path, fmt: str) -> None:
     """Create the session provisionally from the file's first sample when it is unknown
     (or move a provisional one's start back), before the import is queued."""
-    row = db.session.execute(
-        select(RecordingSession.provisional, RecordingSession.start_time).where(
-            RecordingSession.user_id == user_id, RecordingSession.session_id == session_id
-        )
-    ).first()
-    db.session.rollback()
+    row = provisional_state(user_id, session_id)
     if row is not None and not row.provisional:
         return
     earliest = _earliest_timestamp(path, fmt)
