@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +23,7 @@ from app.app_protocol.file_uploads.metadata import UploadMetadata
 from app.audio import storage
 from app.clock import utcnow
 from app.database import begin_write_transaction
-from app.errors import Conflict, NotFound, PayloadTooLarge, TooManyRequests, ValidationFailed
+from app.errors import Conflict, PayloadTooLarge, TooManyRequests, ValidationFailed
 from app.extensions import db
 from app.models import ChunkedUpload, ChunkedUploadPart
 from app.uploads import quota
@@ -72,7 +72,7 @@ def check_chunk(upload_key: str, chunk_number: int, total_chunks: int) -> None:
         raise ValidationFailed("chunkNumber must be between 0 and totalChunks - 1")
 
 
-def _find(user_id: int, upload_key: str) -> ChunkedUpload | None:
+def find(user_id: int, upload_key: str) -> ChunkedUpload | None:
     return db.session.scalar(
         select(ChunkedUpload).where(
             ChunkedUpload.user_id == user_id, ChunkedUpload.upload_key == upload_key
@@ -114,7 +114,7 @@ def _create(user_id: int, chunk: ChunkIn) -> ChunkedUpload:
 
 
 def _open_upload(user_id: int, chunk: ChunkIn) -> ChunkedUpload:
-    upload = _find(user_id, chunk.upload_key)
+    upload = find(user_id, chunk.upload_key)
     if upload is None:
         upload = _create(user_id, chunk)
     elif upload.state != OPEN:
@@ -196,69 +196,6 @@ def receive_chunk(user_id: int, chunk: ChunkIn, source: BinaryIO) -> dict[str, A
         "totalChunks": upload.total_chunks,
         "uploaded": True,
     }
-
-
-def owned_upload(user_id: int, upload_key: str) -> ChunkedUpload:
-    upload = _find(user_id, upload_key) if UPLOAD_KEY.fullmatch(upload_key) else None
-    if upload is None or (upload.state == OPEN and upload.expires_at <= utcnow()):
-        raise NotFound(f"Upload {upload_key!r} not found (unknown, or expired)")
-    return upload
-
-
-def received_parts(upload: ChunkedUpload) -> list[int]:
-    query = select(ChunkedUploadPart.chunk_number).where(
-        ChunkedUploadPart.chunked_upload_id == upload.id
-    )
-    return sorted(db.session.scalars(query))
-
-
-def missing_parts(upload: ChunkedUpload) -> list[int]:
-    received = set(received_parts(upload))
-    return [n for n in range(upload.total_chunks) if n not in received]
-
-
-def assemble(upload: ChunkedUpload, target: Path, max_bytes: int) -> storage.StoredFile:
-    """Join the parts in order into `target` (413 past `max_bytes`)."""
-    parts = (part_path(upload, n) for n in range(upload.total_chunks))
-    return storage.concatenate(parts, target, max_bytes)
-
-
-def claim(upload: ChunkedUpload) -> None:
-    """Make this request the one completing the upload (409 while another one is), so two
-    completions sent together never handle the file twice."""
-    begin_write_transaction()
-    claimed = db.session.execute(
-        update(ChunkedUpload)
-        .where(ChunkedUpload.id == upload.id, ChunkedUpload.state == OPEN)
-        .values(state=COMPLETING)
-    ).rowcount
-    db.session.commit()
-    if not claimed:
-        raise Conflict("This upload is being completed by another request; try again shortly")
-
-
-def release(upload: ChunkedUpload) -> None:
-    """Give a claimed upload back (its file was refused): it can be completed again."""
-    db.session.rollback()
-    begin_write_transaction()
-    db.session.execute(
-        update(ChunkedUpload)
-        .where(ChunkedUpload.id == upload.id, ChunkedUpload.state == COMPLETING)
-        .values(state=OPEN)
-    )
-    db.session.commit()
-
-
-def finish(upload: ChunkedUpload, result: dict[str, Any]) -> None:
-    """Mark the upload complete with its answer (repeated to retries) and drop its parts."""
-    begin_write_transaction()
-    upload = db.session.merge(upload)
-    upload.state, upload.result = COMPLETED, result
-    db.session.execute(
-        delete(ChunkedUploadPart).where(ChunkedUploadPart.chunked_upload_id == upload.id)
-    )
-    db.session.commit()
-    shutil.rmtree(parts_folder(upload), ignore_errors=True)
 
 
 def _delete_expired_batch(now) -> int:

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 
-from app.app_protocol.file_uploads import chunks, sensor_files
+from app.app_protocol.file_uploads import chunks, completion, sensor_files
 from app.app_protocol.file_uploads.metadata import UploadMetadata
 from app.audio import service as audio
 from app.audio import storage
@@ -66,10 +66,10 @@ def upload_file(
 
 def complete_upload(user_id: int, upload_key: str) -> dict[str, Any]:
     """Join a resumable upload's parts and handle the file; a retry gets the same answer."""
-    upload = chunks.owned_upload(user_id, upload_key)
+    upload = completion.owned_upload(user_id, upload_key)
     if upload.state == chunks.COMPLETED:
         return upload.result
-    missing = chunks.missing_parts(upload)
+    missing = completion.missing_parts(upload)
     if missing:
         raise Conflict(
             f"{len(missing)} of {upload.total_chunks} parts have not arrived; send them first",
@@ -78,13 +78,13 @@ def complete_upload(user_id: int, upload_key: str) -> dict[str, Any]:
     if not upload.meta:
         raise Conflict("The upload's metadata (sent with chunk 0) has not arrived")
     meta = UploadMetadata.model_validate(upload.meta)
-    chunks.claim(upload)
+    completion.claim(upload)
     try:
         result = _handle_joined(user_id, upload, meta)
     except BaseException:
-        chunks.release(upload)
+        completion.release(upload)
         raise
-    chunks.finish(upload, result)
+    completion.finish(upload, result)
     return result
 
 
@@ -92,9 +92,9 @@ def _handle_joined(user_id: int, upload, meta: UploadMetadata) -> dict[str, Any]
     name = upload.upload_key  # the parts are blobs without a file name
     if meta.dataType == "audio":
         target = storage.new_path(audio.audio_folder() / str(user_id))
-        stored = chunks.assemble(upload, target, current_app.config["MAX_AUDIO_BYTES"])
+        stored = completion.assemble(upload, target, current_app.config["MAX_AUDIO_BYTES"])
         return _audio_response(user_id, meta, stored, name)
     uploads.check_quota(user_id)
     target = storage.new_path(_sensor_folder(user_id), ".upload")
-    chunks.assemble(upload, target, current_app.config["MAX_UPLOAD_BYTES"])
+    completion.assemble(upload, target, current_app.config["MAX_UPLOAD_BYTES"])
     return _sensor_response(user_id, meta, target, name)
