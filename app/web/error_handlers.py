@@ -28,7 +28,23 @@ def _rollback() -> None:
         log.debug("rollback after error failed", exc_info=True)
 
 
+def _discard_session() -> None:
+    """Drop the request's session. With the database gone mid-request even the rollback inside
+    `remove()` fails; that must not turn a 503 into a 500 or escape the request's teardown."""
+    try:
+        db.session.remove()
+    except Exception:
+        log.debug("discarding the session after a database error failed", exc_info=True)
+        db.session.registry.clear()
+
+
 def register_error_handlers(app: Flask) -> None:
+    @app.teardown_appcontext
+    def release_session(_error: BaseException | None) -> None:
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier), which then finds
+        # nothing left to roll back.
+        _discard_session()
+
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
         _rollback()
@@ -50,7 +66,7 @@ def register_error_handlers(app: Flask) -> None:
         # Connection-level failures: the pool's pre-ping reconnects once the database is back.
         log.warning("database unavailable: %s", error.orig)
         _rollback()
-        db.session.remove()
+        _discard_session()
         return error_response(503, "Database unavailable, retry later")
 
     @app.errorhandler(DBAPIError)
