@@ -65,8 +65,7 @@ def register_error_handlers(app: Flask) -> None:
     def handle_database_down(error: OperationalError):
         # Connection-level failures: the pool's pre-ping reconnects once the database is back.
         log.warning("database unavailable: %s", error.orig)
-        _rollback()
-        _discard_session()
+        _discard_session()  # closing the session rolls it back
         return error_response(503, "Database unavailable, retry later")
 
     @app.errorhandler(DBAPIError)
