@@ -49,12 +49,18 @@ _OLDEST_WRITER = text(
 )
 
 
+# One round trip, in a fixed order: the materialised CTE takes the transaction id before the
+# outer query's projection reads the clock.
+_STAMP_AFTER_XID = text(
+    "WITH xid AS MATERIALIZED (SELECT pg_current_xact_id()) SELECT clock_timestamp() FROM xid"
+)
+
+
 def begin_stamped_write() -> datetime:
     """Start the write transaction of a push and return its change stamp."""
     connection = begin_write_transaction()
     if is_postgres():
-        connection.execute(text("SELECT pg_current_xact_id()"))
-        return connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+        return connection.execute(_STAMP_AFTER_XID).scalar_one()
     return datetime.now(UTC)
 
 

@@ -50,14 +50,15 @@ def ensure_sensor_types(names: set[str]) -> dict[str, int]:
     if not names:
         return {}
     connection = db.session.connection()
+    known_names = select(SensorType.name, SensorType.id).where(SensorType.name.in_(names))
+    known = dict(connection.execute(known_names).all())
+    if len(known) == len(names):  # the usual case: a handful of names, all seen before
+        return known
     if connection.dialect.name == "postgresql":
         connection.execute(_ADD_MISSING_PG, {"names": sorted(names)})
     else:
         connection.execute(_ADD_MISSING, {"names": orjson.dumps(sorted(names)).decode()})
-    rows = connection.execute(
-        select(SensorType.name, SensorType.id).where(SensorType.name.in_(names))
-    )
-    return dict(rows.all())
+    return dict(connection.execute(known_names).all())
 
 
 def session_sensor_types(session_pk: int) -> list[tuple[int, str]]:
