@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
 # Naive datetimes are UTC; every datetime leaves with a `Z` (the format every response uses).
 ORJSON_UTC = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def from_ms(ms: int) -> datetime:
+    """Milliseconds since the epoch (how samples are timed) → an aware UTC datetime, exactly
+    (no float rounding)."""
+    return EPOCH + timedelta(milliseconds=ms)
 
 
 def utcnow() -> datetime:

@@ -7,9 +7,9 @@ speed, heading}` with unused fields null. A record becomes the sample
 `push()` applies dedup, last write wins, the caps, counts and the sync log.
 
 Records may arrive before their session (its upload failed or is still queued): the session
-is then created *provisionally*, starting at its first valid sample, and nothing is lost. Its
-own upload later sets every field and clears the flag; until then further early samples move
-its start back.
+is then created *provisionally*, starting at its first valid sample, in the push's own
+transaction, and nothing is lost. Its own upload later sets every field and clears the flag;
+until then further early samples move its start back.
 """
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from app.app_protocol.times import from_ms
 from app.clock import utcnow
 from app.errors import NotFound, PayloadTooLarge
 from app.extensions import db
 from app.models import RecordingSession
-from app.recordings.last_write_wins import lock_or_create_session
+from app.recordings.last_write_wins import NewSessionNeedsStart
 from app.recordings.sample_rules import split_samples
 from app.recordings.schemas import SESSION_ID_PATTERN, SessionIn
-from app.recordings.watermark import begin_stamped_write
 from app.sync.push import PushLimits, push
 from app.sync.schemas import PushRequest
 
@@ -53,12 +51,6 @@ def to_sample(record: Any) -> Any:
     }
 
 
-def _first_valid(samples: list[Any], limits: PushLimits, check_numbers: bool) -> int | None:
-    """The earliest timestamp among the samples push will accept (None: none will)."""
-    valid, _ = split_samples(samples, utcnow(), check_numbers=check_numbers, keys=limits.keys)
-    return min((sample["timestamp"] for _, sample in valid), default=None)
-
-
 def provisional_state(user_id: int, session_id: str) -> Any:
     """`(provisional, start_time)` of the caller's session, or None; read outside any write
     transaction so a confirmed session costs one indexed read and holds no lock."""
@@ -69,37 +61,6 @@ def provisional_state(user_id: int, session_id: str) -> Any:
     ).first()
     db.session.rollback()
     return row
-
-
-def ensure_session(
-    user_id: int, session_id: str, samples: list[Any], limits: PushLimits, check_numbers: bool
-) -> bool | None:
-    """Create the session provisionally when samples come first, or move a provisional
-    session's start back to an earlier sample (own short transaction, change-stamped).
-
-    Returns whether the session is provisional; None when it does not exist and no sample is
-    valid (nothing to create). A known, confirmed session costs one indexed read.
-    """
-    row = provisional_state(user_id, session_id)
-    if row is not None and not row.provisional:
-        return False
-    first_ms = _first_valid(samples, limits, check_numbers)
-    if first_ms is None:
-        return None if row is None else True
-    first = from_ms(first_ms)
-    if row is not None and row.start_time <= first:
-        return True
-    stamp = begin_stamped_write()
-    incoming = SessionIn(session_id=session_id, start_time=first, is_active=True)
-    session, created = lock_or_create_session(user_id, incoming, stamp)
-    if created:
-        session.provisional = True
-    elif session.provisional and session.start_time > first:
-        session.start_time = first
-        session.updated_at = stamp
-    provisional = session.provisional
-    db.session.commit()
-    return provisional
 
 
 def store_records(
@@ -120,16 +81,19 @@ def store_records(
             f"Send at most {limits.max_samples} records per request; this one has {len(records)}."
         )
     samples = [to_sample(record) for record in records]
-    provisional = ensure_session(user_id, session.session_id, samples, limits, check_numbers)
-    if provisional is None:
+    request = PushRequest(session=session, sensor_data=samples)
+    try:
+        result = push(
+            user_id,
+            request,
+            limits,
+            check_numbers=check_numbers,
+            body_bytes=body_bytes,
+            provisional=True,
+        )
+    except NewSessionNeedsStart:  # an unknown session and no valid record to start it at
+        db.session.rollback()
         return _all_refused(session_id, samples, limits, check_numbers)
-    result = push(
-        user_id,
-        PushRequest(session=session, sensor_data=samples),
-        limits,
-        check_numbers=check_numbers,
-        body_bytes=body_bytes,
-    )
     return {
         "sessionId": session_id,
         "received": result["total_records"],
@@ -139,7 +103,7 @@ def store_records(
         "errors": result["errors"],
         "errorDetails": [_app_names(e) for e in result["error_details"]],
         "sessionDataCount": result["session_data_count"],
-        "provisional": provisional,
+        "provisional": result["provisional"],
     }
 
 

@@ -6,19 +6,15 @@ such values are unit mistakes (seconds or microseconds instead of milliseconds).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictInt
 
+from app.clock import EPOCH, from_ms
+
 EARLIEST_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 LATEST_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z (exclusive)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def from_ms(ms: int) -> datetime:
-    """Milliseconds since the epoch → an aware UTC datetime (exact, no float rounding)."""
-    return _EPOCH + timedelta(milliseconds=ms)
 
 
 def to_datetime(ms: int) -> datetime:
@@ -33,7 +29,7 @@ def to_ms(value: datetime | None) -> int | None:
     given back to a client never lies after the instant it stands for."""
     if value is None:
         return None
-    delta = value - _EPOCH
+    delta = value - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 

@@ -22,9 +22,8 @@ from app.audio import sniff, storage
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import AudioRecording, RecordingSession
-from app.recordings.last_write_wins import lock_or_create_session
+from app.recordings.last_write_wins import lock_or_create_provisional
 from app.recordings.sample_rules import EARLIEST_TIMESTAMP_MS
-from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
 
 # As the app protocol's times: anything later is a unit mistake (microseconds for ms).
@@ -70,21 +69,6 @@ def _started_at(meta: ClientAudioMeta, info: sniff.AudioInfo) -> datetime | None
     return ended - timedelta(seconds=min(duration, 7 * 86_400))
 
 
-def session_for_upload(
-    user_id: int, session_id: str, start: datetime, stamp: datetime
-) -> RecordingSession:
-    """The session, locked; created *provisionally* from `start` when the file came before
-    the session's own upload (as the app protocol does for samples), and moved back to an
-    earlier `start` while still provisional. Call inside a stamped write transaction."""
-    incoming = SessionIn(session_id=session_id, start_time=start, is_active=True)
-    session, created = lock_or_create_session(user_id, incoming, stamp)
-    if created:
-        session.provisional = True
-    elif session.provisional and start < session.start_time:
-        session.start_time, session.updated_at = start, stamp
-    return session
-
-
 def _existing(session_pk: int, sha256: str) -> AudioRecording | None:
     return db.session.scalar(
         select(AudioRecording).where(
@@ -98,7 +82,7 @@ def _insert(
 ) -> tuple[AudioRecording, bool]:
     stamp = begin_stamped_write()
     start = fields["started_at"] or stamp
-    session = session_for_upload(user_id, session_id, start, stamp)
+    session, _ = lock_or_create_provisional(user_id, session_id, start, stamp)
     if not session.has_audio:
         session.has_audio, session.updated_at = True, stamp  # pulled by the other devices
     found = _existing(session.id, stored.sha256)

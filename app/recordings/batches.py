@@ -11,8 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.clock import from_ms
 from app.models import RecordingSession
-from app.recordings.last_write_wins import apply_changes, lock_or_create_session
+from app.recordings.last_write_wins import (
+    apply_changes,
+    lock_or_create_provisional,
+    lock_or_create_session,
+)
 from app.recordings.samples.fields import admit_samples
 from app.recordings.samples.sensor_types import ensure_sensor_types
 from app.recordings.samples.writing import UpsertCounts, upsert_samples
@@ -38,14 +43,22 @@ class StoredBatch:
 
 
 def store_batch(
-    user_id: int, incoming: SessionIn, samples: list[dict], stamp: datetime, key_cap: int
+    user_id: int,
+    incoming: SessionIn,
+    samples: list[dict],
+    stamp: datetime,
+    key_cap: int,
+    *,
+    provisional: bool = False,
 ) -> StoredBatch:
     """Apply session metadata and deduplicated samples under the session lock, as one push.
 
     Shared by push and file import, so both follow the same rules (LWW, is_uploaded, stamps,
-    the cap on distinct data keys per session and sensor type).
+    the cap on distinct data keys per session and sensor type). `provisional`: samples may
+    come before their session (the app's protocol), which is then created provisionally at
+    its first sample, or moved back to it while still provisional.
     """
-    session, created = lock_or_create_session(user_id, incoming, stamp)
+    session, created = _lock_session(user_id, incoming, samples, stamp, provisional)
     changed = apply_changes(session, incoming.changes()) and not created
     type_ids = ensure_sensor_types({sample["sensor_type"] for sample in samples})
     admission = admit_samples(session.id, samples, type_ids, key_cap)
@@ -59,3 +72,12 @@ def store_batch(
     if changed:
         session.updated_at = stamp
     return StoredBatch(session, created, changed, counts, admission.refused)
+
+
+def _lock_session(
+    user_id: int, incoming: SessionIn, samples: list[dict], stamp: datetime, provisional: bool
+) -> tuple[RecordingSession, bool]:
+    if not provisional or not samples:
+        return lock_or_create_session(user_id, incoming, stamp)
+    first = from_ms(min(sample["timestamp"] for sample in samples))
+    return lock_or_create_provisional(user_id, incoming.session_id, first, stamp)

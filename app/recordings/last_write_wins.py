@@ -12,6 +12,11 @@ from app.models import RecordingSession
 from app.recordings.ownership import find_session
 from app.recordings.schemas import SessionIn
 
+
+class NewSessionNeedsStart(ValidationFailed):
+    """A first push named a session it gave no start time for."""
+
+
 _NULLABLE = {"end_time", "notes", "sample_rate", "enabled_sensors"}
 
 
@@ -32,13 +37,28 @@ def lock_or_create_session(
     if session is not None:
         return session, False
     if incoming.start_time is None:
-        raise ValidationFailed(
+        raise NewSessionNeedsStart(
             "session.start_time is required when a session is pushed for the first time",
             [{"field": "session.start_time", "message": "Field required for a new session"}],
         )
     if _insert_session(user_id, incoming, stamp):
         return lock_session(user_id, incoming.session_id), True
     return lock_session(user_id, incoming.session_id), False
+
+
+def lock_or_create_provisional(
+    user_id: int, session_id: str, start: datetime, stamp: datetime
+) -> tuple[RecordingSession, bool]:
+    """The session, locked; created *provisionally* at `start` when data (samples, a file)
+    came before the session's own upload, and moved back to an earlier `start` while still
+    provisional. The session's own upload sets every field and clears the flag."""
+    incoming = SessionIn(session_id=session_id, start_time=start, is_active=True)
+    session, created = lock_or_create_session(user_id, incoming, stamp)
+    if created:
+        session.provisional = True
+    elif session.provisional and start < session.start_time:
+        session.start_time, session.updated_at = start, stamp
+    return session, created
 
 
 def _insert_session(user_id: int, incoming: SessionIn, stamp: datetime) -> bool:

@@ -42,8 +42,13 @@ def push(
     *,
     check_numbers: bool = False,
     body_bytes: int = 0,
+    provisional: bool = False,
 ) -> dict[str, Any]:
-    """Apply a push and return the response body (counts, sync log id)."""
+    """Apply a push and return the response body (counts, sync log id).
+
+    `provisional`: the samples may come before their session, which is then created
+    provisionally (the app's protocol); the body then also says whether it still is.
+    """
     clock = time.perf_counter()
     started_at = utcnow()
     raw = request.sensor_data
@@ -52,7 +57,9 @@ def push(
     samples = [sample for _, sample in kept]
 
     stamp = begin_stamped_write()
-    stored = store_batch(user_id, request.session, samples, stamp, limits.keys.per_sensor)
+    stored = store_batch(
+        user_id, request.session, samples, stamp, limits.keys.per_sensor, provisional=provisional
+    )
     session, created, counts = stored.session, stored.created, stored.counts
     if stored.refused:
         errors += [{"index": kept[position][0], "error": e} for position, e in stored.refused]
@@ -73,6 +80,8 @@ def push(
         "sync_log_id": log_id,
         "session_data_count": session.data_count,
     }
+    if provisional:
+        body["provisional"] = session.provisional
     # A closed session is analysed after the commit (docs/tasks.md#enqueue-after-commit).
     analyse = not session.is_active and stored.changed
     session_pk = session.id

@@ -17,10 +17,10 @@ import orjson
 from flask import current_app
 
 from app.app_protocol.samples import provisional_state, to_sample
-from app.audio.service import session_for_upload
 from app.errors import PayloadTooLarge, ValidationFailed
 from app.extensions import db
 from app.models import Upload
+from app.recordings.last_write_wins import lock_or_create_provisional
 from app.recordings.sample_rules import EARLIEST_TIMESTAMP_MS, FUTURE_TOLERANCE
 from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
@@ -129,7 +129,7 @@ def _ensure_session(user_id: int, session_id: str, path: Path, fmt: str) -> None
             raise ValidationFailed("The file holds no sample with a valid timestamp")
         return
     start = datetime.fromtimestamp(earliest / 1000, tz=UTC)
-    session_for_upload(user_id, session_id, start, begin_stamped_write())
+    lock_or_create_provisional(user_id, session_id, start, begin_stamped_write())
     db.session.commit()
 
 
