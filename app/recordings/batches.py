@@ -19,7 +19,6 @@ from app.recordings.last_write_wins import (
     lock_or_create_session,
 )
 from app.recordings.samples.fields import admit_samples
-from app.recordings.samples.sensor_types import ensure_sensor_types
 from app.recordings.samples.writing import UpsertCounts, upsert_samples
 from app.recordings.schemas import SessionIn
 
@@ -60,9 +59,8 @@ def store_batch(
     """
     session, created = _lock_session(user_id, incoming, samples, stamp, provisional)
     changed = apply_changes(session, incoming.changes()) and not created
-    type_ids = ensure_sensor_types({sample["sensor_type"] for sample in samples})
-    admission = admit_samples(session.id, samples, type_ids, key_cap)
-    counts = upsert_samples(session.id, admission.kept, stamp, type_ids)
+    admission = admit_samples(session.id, samples, key_cap)
+    counts = upsert_samples(session.id, admission.kept, stamp, admission.type_ids)
     session.data_count += counts.inserted
     session.last_synced_at = stamp
     if not session.is_active and "is_uploaded" not in incoming.model_fields_set:

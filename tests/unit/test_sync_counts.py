@@ -12,7 +12,7 @@ from app.errors import PayloadTooLarge, ValidationFailed
 from app.extensions import db
 from app.models import SensorData, SyncLog
 from app.recordings.batches import store_batch
-from app.recordings.samples.writing import upsert_samples
+from app.recordings.samples.writing import COPY_MIN_SAMPLES, upsert_samples
 from app.recordings.schemas import SessionIn
 from app.recordings.watermark import begin_stamped_write
 from app.sync.push import PushLimits
@@ -139,25 +139,29 @@ def test_upsert_counts_new_and_changed_keys_and_leaves_identical_rows(user_id):
     assert rows[("accelerometer", BASE_TS)].updated_at < stamp
 
 
-@pytest.mark.parametrize(
-    "timestamps",
-    [
-        pytest.param([BASE_TS + 500, BASE_TS + 600], id="appended-after-stored-keys"),
-        pytest.param([BASE_TS + 50, BASE_TS + 150], id="spanning-stored-keys"),
-        pytest.param([BASE_TS - 100, BASE_TS + 50], id="before-and-between"),
-    ],
-)
-def test_new_keys_are_inserted_wherever_they_fall_relative_to_stored_ones(user_id, timestamps):
-    """PostgreSQL writes a batch that overlaps no stored key with COPY and the rest with the
-    upsert; the counts must not depend on which path ran."""
+def _around_stored_keys(where: str, count: int) -> list[int]:
+    """`count` new timestamps placed relative to the stored BASE_TS and BASE_TS + 100."""
+    if where == "appended":
+        return [BASE_TS + 500 + i for i in range(count)]
+    if where == "spanning":
+        return [BASE_TS + 50] + [BASE_TS + 101 + i for i in range(count - 1)]
+    return [BASE_TS - 100 - i for i in range(count - 1)] + [BASE_TS + 50]  # before and between
+
+
+@pytest.mark.parametrize("where", ["appended", "spanning", "before-and-between"])
+@pytest.mark.parametrize("count", [2, COPY_MIN_SAMPLES], ids=["small-batch", "copy-sized-batch"])
+def test_new_keys_are_inserted_wherever_they_fall_relative_to_stored_ones(user_id, where, count):
+    """PostgreSQL writes a large batch that overlaps no stored key with COPY and every other
+    batch with the upsert; the counts must not depend on which path ran."""
     session_pk = _stored_session(user_id)
 
     stamp = begin_stamped_write()
-    result = upsert_samples(session_pk, [sample(t) for t in timestamps], stamp)
+    timestamps = _around_stored_keys(where, count)
+    result = upsert_samples(session_pk, [sample(t) for t in sorted(timestamps)], stamp)
     db.session.commit()
 
-    assert (result.inserted, result.updated) == (2, 0)
-    assert len(stored_rows(session_pk)) == 4
+    assert (result.inserted, result.updated) == (count, 0)
+    assert len(stored_rows(session_pk)) == count + 2
 
 
 def test_upsert_of_an_empty_batch_writes_nothing(user_id):

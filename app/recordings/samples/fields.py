@@ -32,11 +32,18 @@ from sqlalchemy import bindparam, text
 
 from app.database import is_postgres
 from app.extensions import db
+from app.recordings.samples.sensor_types import ensure_sensor_types
 
+# The batch's sensor types with the keys the session holds for each, in one round trip (a
+# small batch's time is mostly round trips).
 _KNOWN = text(
-    "SELECT sensor_type_id, name FROM sample_fields"
-    " WHERE recording_session_id = :session AND sensor_type_id IN :types"
-).bindparams(bindparam("types", expanding=True))
+    """
+    SELECT t.name, t.id, f.name FROM sensor_types AS t
+    LEFT JOIN sample_fields AS f
+        ON f.sensor_type_id = t.id AND f.recording_session_id = :session
+    WHERE t.name IN :names
+    """
+).bindparams(bindparam("names", expanding=True))
 
 # New names keep the order they arrived in (ids grow with it); none can exist already (the
 # session lock), DO NOTHING only guards the invariant.
@@ -75,19 +82,19 @@ _FIELDS = """
 class Admission:
     kept: list[dict]  # the samples to store, in the order given
     refused: list[tuple[int, str]]  # (position in the batch, error) of the samples skipped
+    type_ids: dict[str, int]  # the id of every sensor type of the batch
 
 
-def admit_samples(
-    session_pk: int, samples: list[dict], type_ids: dict[str, int], cap: int
-) -> Admission:
-    """Keep the samples whose keys fit the session's cap per sensor type; register new keys.
+def admit_samples(session_pk: int, samples: list[dict], cap: int) -> Admission:
+    """Keep the samples whose keys fit the session's cap per sensor type; register new keys
+    (and sensor types not seen before).
 
     `samples` are de-duplicated and sorted by (sensor_type, timestamp), as the upsert takes
     them. Must run under the session lock.
     """
     if not samples:
-        return Admission(samples, [])
-    known = _known(session_pk, list(type_ids.values()))
+        return Admission(samples, [], {})
+    type_ids, known = _known(session_pk, {sample["sensor_type"] for sample in samples})
     added: list[tuple[int, str]] = []
     refused: list[tuple[int, str]] = []
     position = 0
@@ -106,9 +113,10 @@ def admit_samples(
     if added:
         _register(session_pk, added)
     if not refused:
-        return Admission(samples, [])
+        return Admission(samples, [], type_ids)
     skipped = {index for index, _ in refused}
-    return Admission([s for i, s in enumerate(samples) if i not in skipped], refused)
+    kept = [s for i, s in enumerate(samples) if i not in skipped]
+    return Admission(kept, refused, type_ids)
 
 
 @dataclass(frozen=True)
@@ -148,12 +156,18 @@ def _refusal(sensor_type: str, cap: int, key: str) -> str:
     )
 
 
-def _known(session_pk: int, type_ids: list[int]) -> dict[int, set[str]]:
+def _known(session_pk: int, names: set[str]) -> tuple[dict[str, int], dict[int, set[str]]]:
+    """The ids of the sensor types `names`, and the keys the session holds for each."""
+    type_ids: dict[str, int] = {}
     known: dict[int, set[str]] = {}
-    rows = db.session.execute(_KNOWN, {"session": session_pk, "types": type_ids})
-    for type_id, name in rows:
-        known.setdefault(type_id, set()).add(name)
-    return known
+    rows = db.session.execute(_KNOWN, {"session": session_pk, "names": list(names)})
+    for type_name, type_id, field in rows:
+        type_ids[type_name] = type_id
+        if field is not None:
+            known.setdefault(type_id, set()).add(field)
+    if len(type_ids) < len(names):  # a sensor type never seen before: it has no keys yet
+        type_ids = ensure_sensor_types(names)
+    return type_ids, known
 
 
 def _register(session_pk: int, fields: list[tuple[int, str]]) -> None:
