@@ -74,7 +74,8 @@ class Config:
     JWT_CSRF_CHECK_FORM = True
 
     SQLALCHEMY_DATABASE_URI = normalise_database_url(env("DATABASE_URL", _sqlite_url("koodtx.db")))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Connections are tested before use after sitting idle (app/database.py), not every time.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
     REDIS_URL = _redis_url()
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", _redis_url() or "sqla+" + _sqlite_url("broker.db"))
