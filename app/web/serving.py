@@ -2,9 +2,11 @@
 changes, both found by tests/system/test_hostile_input.py, and the threaded worker (one process
 with threads, as when rate limits are kept in process memory) with the same two.
 
-- Errors gunicorn answers itself (request line or headers too large, malformed HTTP) are JSON
-  `{"error"}` like every other error of the API (docs/sync.md#whole-request-failures), not
-  gunicorn's HTML page.
+- Errors gunicorn answers itself (request line or headers too large, malformed HTTP) are JSON,
+  not gunicorn's HTML page. They come before any routing (the path may be what is malformed),
+  so the body carries both shapes: `{"error"}` like every error of /api
+  (docs/sync.md#whole-request-failures) and `{"success": false, "code", "message"}`, which the
+  KooDTX app reads (docs/app-protocol.md).
 - A client socket that sends nothing for `GUNICORN_CLIENT_TIMEOUT` seconds (default 10) is
   dropped. A sync worker serves one connection at a time, so a stalled client (slowloris)
   used to hold a worker until gunicorn killed it after `timeout` (120 s). Against many slow
@@ -28,7 +30,11 @@ CLIENT_TIMEOUT_SECONDS = config_for().GUNICORN_CLIENT_TIMEOUT
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     """Drop-in for `gunicorn.util.write_error` with a JSON body."""
-    body = json.dumps({"error": mesg or reason}).encode()
+    message = mesg or reason
+    code = reason.upper().replace("-", "_").replace(" ", "_")  # Bad Request -> BAD_REQUEST
+    body = json.dumps(
+        {"error": message, "success": False, "code": code, "message": message}
+    ).encode()
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"

@@ -81,7 +81,10 @@ def test_errors_gunicorn_answers_itself_are_json_and_stalled_clients_are_dropped
         except urllib.error.HTTPError as error:
             assert error.code == 414
             assert error.headers["Content-Type"] == "application/json"
-            assert "error" in json.loads(error.read())
+            body = json.loads(error.read())
+            assert "Request Line is too large" in body["error"]  # /api's shape
+            assert body["success"] is False and body["message"] == body["error"]  # the app's
+            assert body["code"] == "URI_TOO_LONG"
 
         host, port = base.removeprefix("http://").split(":")
         stalled = [
