@@ -1,7 +1,9 @@
 """Pooled connections are tested before use only after sitting idle (app/database.py)."""
 
+from collections.abc import Iterator
+
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
@@ -11,13 +13,25 @@ from app.extensions import db
 pytestmark = pytest.mark.postgres
 
 
-def _backend_pid() -> int:
-    return db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+@pytest.fixture
+def one_connection_engine(app) -> Iterator[Engine]:
+    """An engine configured like the app's, whose pool holds a single connection, so the
+    connection checked out again is the one that was checked in."""
+    with app.app_context():
+        engine = create_engine(db.engine.url, pool_size=1, max_overflow=0)
+    database.configure_engine(engine)
+    yield engine
+    engine.dispose()
 
 
-def _terminate(pid: int) -> None:
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def _terminate(engine: Engine, pid: int) -> None:
     """End that backend from outside the pool, as a database restart would."""
-    outside = create_engine(db.engine.url, poolclass=NullPool)
+    outside = create_engine(engine.url, poolclass=NullPool)
     try:
         with outside.connect() as other:
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -25,28 +39,23 @@ def _terminate(pid: int) -> None:
         outside.dispose()
 
 
-def test_a_connection_that_died_while_idle_is_replaced_before_use(app, monkeypatch):
-    with app.app_context():
-        pid = _backend_pid()
-        db.session.rollback()  # back to the pool
-        _terminate(pid)
-        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # it sat idle long
+def test_a_connection_that_died_while_idle_is_replaced_before_use(
+    one_connection_engine, monkeypatch
+):
+    pid = _backend_pid(one_connection_engine)
+    _terminate(one_connection_engine, pid)
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # it sat idle long enough
 
-        assert _backend_pid() != pid  # no error: the ping found it dead, the pool reconnected
-        db.session.rollback()
+    assert _backend_pid(one_connection_engine) != pid  # the ping found it dead: no error
 
 
-def test_a_connection_used_moments_ago_is_not_pinged(app, monkeypatch):
-    with app.app_context():
-        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 3600.0)
-        pid = _backend_pid()
-        db.session.rollback()
-        _terminate(pid)
-        # Not tested before use: the dead connection fails the statement (a request would
-        # answer 503) and the pool is renewed, so the next one works. The price of not
-        # pinging at every checkout.
-        with pytest.raises(OperationalError):
-            _backend_pid()
-        db.session.rollback()
-        assert _backend_pid() != pid
-        db.session.rollback()
+def test_a_connection_used_moments_ago_is_not_pinged(one_connection_engine, monkeypatch):
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    pid = _backend_pid(one_connection_engine)
+    _terminate(one_connection_engine, pid)
+
+    # Not tested before use: the statement fails (a request would answer 503) and the pool is
+    # renewed, so the next checkout works. The price of not pinging at every checkout.
+    with pytest.raises(OperationalError):
+        _backend_pid(one_connection_engine)
+    assert _backend_pid(one_connection_engine) != pid
