@@ -15,6 +15,7 @@ from app.models import RecordingSession
 from app.recordings.last_write_wins import apply_changes, lock_or_create_session
 from app.recordings.samples.fields import admit_samples
 from app.recordings.samples.sensor_types import ensure_sensor_types
+from app.recordings.samples.unfolding import unfold_for_batch
 from app.recordings.samples.writing import UpsertCounts, upsert_samples
 from app.recordings.schemas import SessionIn
 
@@ -49,6 +50,7 @@ def store_batch(
     changed = apply_changes(session, incoming.changes()) and not created
     type_ids = ensure_sensor_types({sample["sensor_type"] for sample in samples})
     admission = admit_samples(session.id, samples, type_ids, key_cap)
+    unfold_for_batch(session.id, admission.kept, type_ids)
     counts = upsert_samples(session.id, admission.kept, stamp, type_ids)
     session.data_count += counts.inserted
     session.last_synced_at = stamp
