@@ -21,14 +21,15 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import BigInteger, Integer, Text, select, text
+from sqlalchemy import BigInteger, Integer, Text, and_, exists, or_, select, text
 
 from app.database import begin_write_transaction, is_postgres
 from app.extensions import db
-from app.models import RecordingSession
+from app.models import RecordingSession, SensorData
 from app.models.base import UTCDateTime
 from app.recordings.samples.chunks import (
     ChunkInfo,
@@ -129,3 +130,28 @@ def _append(user_id: int, session_pk: int, chunk: ChunkInfo, samples: list[Stamp
     merged = stamped_samples(chunk.id) + samples
     delete_chunks([chunk.id])
     write_chunk(user_id, session_pk, chunk.sensor_type_id, merged)
+
+
+def sessions_to_compact(idle_before: datetime, *, limit: int | None = None) -> list[int]:
+    """Sessions that still hold rows and are closed, or active but without a push or change
+    since `idle_before`; oldest first."""
+    idle = and_(
+        RecordingSession.updated_at < idle_before,
+        or_(
+            RecordingSession.last_synced_at.is_(None),
+            RecordingSession.last_synced_at < idle_before,
+        ),
+    )
+    query = (
+        select(RecordingSession.id)
+        .where(
+            exists().where(SensorData.recording_session_id == RecordingSession.id),
+            or_(RecordingSession.is_active.is_(False), idle),
+        )
+        .order_by(RecordingSession.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    found = list(db.session.scalars(query))
+    db.session.rollback()
+    return found
