@@ -182,3 +182,24 @@ def test_compacting_twice_and_an_unknown_session_do_nothing(app, client, auth_he
         from app.recordings.samples.compaction import compact_session
 
         assert compact_session(10**6).samples == 0
+
+
+@pytest.mark.postgres
+def test_compaction_steps_aside_while_a_reader_holds_the_session(app, client, auth_headers):
+    from sqlalchemy import text
+
+    from app.recordings.samples.compaction import compact_step
+
+    push(client, auth_headers, push_body("s", samples(10)))
+    with app.app_context():
+        pk = session_pk("s")
+        with db.engine.connect() as reader:
+            reader.execute(
+                text("SELECT pg_advisory_xact_lock_shared(:ns, :s)"),
+                {"ns": 0x4B53, "s": pk},
+            )
+            assert compact_step(pk) is None
+            reader.rollback()
+        assert compact_step(pk) == 10
+        db.session.remove()
+    assert stored_counts(app) == (0, 10)

@@ -19,6 +19,7 @@ them again); values go through the exact codec (app/recordings/chunk_codec.py).
 from __future__ import annotations
 
 import json
+import time
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,10 +41,14 @@ from app.recordings.samples.chunks import (
     to_micros,
     write_chunk,
 )
-from app.recordings.samples.locks import hold_for_moving
+from app.recordings.samples.locks import try_hold_for_moving
 
 CHUNK_SAMPLES = 50_000
 STEP_ROWS = 100_000
+# While readers hold the session, a step backs off and tries again, this often, then gives up
+# (the next trigger carries on).
+BUSY_RETRIES = 20
+BUSY_WAIT_SECONDS = 0.5
 
 _ROWS = """
     SELECT sensor_type_id, timestamp, {data} AS data, updated_at FROM sensor_data
@@ -67,9 +72,15 @@ def compact_session(
 ) -> Compacted:
     """Move every row of the session into chunks, one committed step at a time. Safe to run
     twice or concurrently with pushes; a session without rows costs one short transaction."""
-    moved = steps = 0
+    moved = steps = busy = 0
     while True:
         count = compact_step(session_pk, step_rows=step_rows, chunk_samples=chunk_samples)
+        if count is None:
+            busy += 1
+            if busy > BUSY_RETRIES:
+                return Compacted(moved, steps)
+            time.sleep(BUSY_WAIT_SECONDS)
+            continue
         if not count:
             return Compacted(moved, steps)
         moved, steps = moved + count, steps + 1
@@ -77,15 +88,18 @@ def compact_session(
 
 def compact_step(
     session_pk: int, *, step_rows: int = STEP_ROWS, chunk_samples: int = CHUNK_SAMPLES
-) -> int:
-    """One transaction: move up to `step_rows` rows into chunks and commit. Returns how many."""
+) -> int | None:
+    """One transaction: move up to `step_rows` rows into chunks and commit. Returns how many,
+    None when readers hold the session right now (nothing was done)."""
     begin_write_transaction()
     query = select(RecordingSession.user_id).where(RecordingSession.id == session_pk)
     user_id = db.session.execute(query.with_for_update()).scalar()
     if user_id is None:
         db.session.rollback()
         return 0
-    hold_for_moving(session_pk)
+    if not try_hold_for_moving(session_pk):
+        db.session.rollback()
+        return None
     rows = _oldest_rows(session_pk, step_rows)
     for type_id, group in groupby(rows, itemgetter(0)):
         samples = [(ts, json.loads(data), to_micros(stamp)) for _, ts, data, stamp in group]

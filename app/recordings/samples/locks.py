@@ -22,6 +22,7 @@ _NAMESPACE = 0x4B53
 
 _SHARED = text("SELECT pg_advisory_xact_lock_shared(:namespace, :session)")
 _EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:namespace, :session)")
+_TRY_EXCLUSIVE = text("SELECT pg_try_advisory_xact_lock(:namespace, :session)")
 
 
 def hold_for_reading(session_pk: int) -> None:
@@ -34,3 +35,14 @@ def hold_for_moving(session_pk: int) -> None:
     """Wait for the session's readers, then keep new ones out until the transaction ends."""
     if is_postgres():
         db.session.execute(_EXCLUSIVE, {"namespace": _NAMESPACE, "session": session_pk})
+
+
+def try_hold_for_moving(session_pk: int) -> bool:
+    """hold_for_moving() if no reader holds the session now; False instead of waiting.
+
+    Compaction asks this way while it holds the session's row lock: waiting behind a long export
+    would make the session's pushes wait too."""
+    if not is_postgres():
+        return True
+    params = {"namespace": _NAMESPACE, "session": session_pk}
+    return bool(db.session.execute(_TRY_EXCLUSIVE, params).scalar())
