@@ -189,8 +189,3 @@ def write_chunk(
 def delete_chunks(chunk_ids: Sequence[int]) -> None:
     if chunk_ids:
         db.session.execute(delete(SampleChunk).where(SampleChunk.id.in_(chunk_ids)))
-
-
-def has_chunks(session_pk: int) -> bool:
-    query = select(SampleChunk.id).where(SampleChunk.recording_session_id == session_pk)
-    return db.session.execute(query.limit(1)).first() is not None
