@@ -203,3 +203,28 @@ def test_compaction_steps_aside_while_a_reader_holds_the_session(app, client, au
         assert compact_step(pk) == 10
         db.session.remove()
     assert stored_counts(app) == (0, 10)
+
+
+def test_statistics_counts_and_retention_see_chunks(app, client, register):
+    from datetime import UTC, datetime, timedelta
+
+    from app.housekeeping.retention import delete_old_sensor_data, expired_sessions_query
+    from app.models import RecordingSession
+
+    account = register()
+    body = push_body("s", _mixed(), end_time="2025-11-14T00:00:00Z", is_uploaded=True)
+    push(client, account.headers, body)
+    window = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
+    with app.app_context():
+        before = frames.sensor_counts(account.user["id"], *window)
+        db.session.remove()
+    compact(app, "s", chunk_samples=9)
+    with app.app_context():
+        assert frames.sensor_counts(account.user["id"], *window) == before
+        cutoff = datetime.now(UTC) + timedelta(days=1)
+        assert db.session.scalars(expired_sessions_query(cutoff)).all() == [session_pk("s")]
+        db.session.query(RecordingSession).update({"end_time": datetime(2020, 1, 1, tzinfo=UTC)})
+        db.session.commit()
+        assert delete_old_sensor_data(30)["samples_deleted"] == 70
+        db.session.remove()
+    assert stored_counts(app) == (0, 0)
