@@ -115,6 +115,11 @@ class Config:
     # than ANALYSIS_DELAY_SECONDS); the system tests shorten it to see the sweep work.
     ANALYSIS_SWEEP_GRACE_SECONDS = env_int("ANALYSIS_SWEEP_GRACE_SECONDS", 300)
     MAX_TASK_DELIVERIES = env_int("MAX_TASK_DELIVERIES", 3)  # then a task is given up
+    # Closed sessions move from rows into compressed chunks (docs/storage.md): after a close,
+    # once the batches settled, and by a sweep for closed and idle sessions.
+    COMPACTION_ON_CLOSE = env_bool("COMPACTION_ON_CLOSE", True)
+    COMPACTION_DELAY_SECONDS = env_int("COMPACTION_DELAY_SECONDS", 60)
+    COMPACTION_IDLE_MINUTES = env_int("COMPACTION_IDLE_MINUTES", 120)
     MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
     # About a day of 3 sensors at 100 Hz as CSV (25.9 M rows: 1.1 GiB with short readings, 2.0
     # with full float precision), and what 512 MiB of gzip of noisy readings decodes to (3-4x).

@@ -20,6 +20,7 @@ from app.audio.service import app_audio_recordings_json
 from app.clock import iso_utc, utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.housekeeping.compaction import compact_after_close
 from app.models import RecordingSession, SyncLog
 from app.recordings.batches import store_batch
 from app.recordings.last_write_wins import lock_session
@@ -115,6 +116,7 @@ def write_session(
     db.session.commit()
     if changed and closed:
         enqueue_after_close(session_pk)  # as a push that changes a closed session (after commit)
+        compact_after_close(session_pk)
     return body, stored.created
 
 

@@ -6,6 +6,7 @@ from app.models.base import Base
 from app.models.chart import ChartSeries
 from app.models.chunked_upload import ChunkedUpload, ChunkedUploadPart
 from app.models.recording import RecordingSession, SensorData, SensorType, SyncLog
+from app.models.sample_chunk import SampleChunk
 from app.models.sample_field import SampleField
 from app.models.tombstone import SessionTombstone
 from app.models.upload import Upload
@@ -19,6 +20,7 @@ __all__ = [
     "ChunkedUploadPart",
     "RecordingSession",
     "RevokedToken",
+    "SampleChunk",
     "SampleField",
     "SensorData",
     "SensorType",

@@ -19,6 +19,7 @@ from app.recordings.last_write_wins import (
     lock_or_create_session,
 )
 from app.recordings.samples.fields import admit_samples
+from app.recordings.samples.unfolding import unfold_for_batch
 from app.recordings.samples.writing import UpsertCounts, upsert_samples
 from app.recordings.schemas import SessionIn
 
@@ -60,6 +61,7 @@ def store_batch(
     session, created = _lock_session(user_id, incoming, samples, stamp, provisional)
     changed = apply_changes(session, incoming.changes()) and not created
     admission = admit_samples(session.id, samples, key_cap)
+    unfold_for_batch(session.id, admission.kept, admission.type_ids, admission.chunked_until)
     counts = upsert_samples(session.id, admission.kept, stamp, admission.type_ids)
     session.data_count += counts.inserted
     session.last_synced_at = stamp

@@ -12,6 +12,7 @@ from app.audio import files as audio_files
 from app.audio.service import audio_recordings_json
 from app.database import count_rows
 from app.extensions import db
+from app.housekeeping.compaction import compact_after_close
 from app.models import RecordingSession
 from app.recordings import tombstones
 from app.recordings.last_write_wins import apply_changes
@@ -74,6 +75,7 @@ def update_session(user_id: int, session_id: str, patch: SessionPatch) -> dict[s
     db.session.commit()
     if was_active and not body["is_active"]:
         enqueue_after_close(session_pk)  # as when a push closes it (after the commit)
+        compact_after_close(session_pk)
     return body
 
 

@@ -11,6 +11,7 @@ from app.analyses.scheduling import enqueue_after_close
 from app.clock import utcnow
 from app.errors import PayloadTooLarge
 from app.extensions import db
+from app.housekeeping.compaction import compact_after_close
 from app.recordings.batches import dedupe_last_wins, store_batch
 from app.recordings.sample_keys import KeyLimits
 from app.recordings.sample_rules import split_samples
@@ -88,6 +89,7 @@ def push(
     db.session.commit()
     if analyse:
         enqueue_after_close(session_pk)
+        compact_after_close(session_pk)
     return body
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.analyses.scheduling import enqueue_after_close
 from app.clock import utcnow
 from app.extensions import db
+from app.housekeeping.compaction import compact_after_close
 from app.models import RecordingSession, Upload
 from app.models.upload import OPEN_STATES
 from app.uploads.importer import ImportSettings, run_import
@@ -36,6 +37,7 @@ def import_upload(self, upload_id: int) -> dict[str, Any]:
         db.session.rollback()
         if closed:
             enqueue_after_close(session_pk)
+            compact_after_close(session_pk)
     return outcome
 
 

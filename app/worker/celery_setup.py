@@ -21,6 +21,7 @@ TASK_MODULES = [
     "app.tasks.file_cleanup",
     "app.tasks.uploads",
     "app.tasks.audio_files",
+    "app.tasks.samples",
 ]
 
 

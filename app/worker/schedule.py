@@ -70,6 +70,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 600.0,
         "options": {"expires": 600},
     },
+    "sweep-compaction": {
+        "task": names.SWEEP_COMPACTION,
+        "schedule": 600.0,
+        "options": {"expires": 600},
+    },
     "resume-stalled-uploads": {
         "task": names.RESUME_STALLED_UPLOADS,
         "schedule": 600.0,

@@ -11,6 +11,7 @@ _CLEANUP = "app.tasks.file_cleanup"
 _MAINTENANCE = "app.tasks.maintenance"
 _UPLOADS = "app.tasks.uploads"
 _AUDIO = "app.tasks.audio_files"
+_SAMPLES = "app.tasks.samples"
 
 # Analyses (app/tasks/data_processing.py)
 ANALYZE_SENSOR_DATA = f"{_ANALYSES}.analyze_sensor_data"
@@ -38,3 +39,7 @@ RESUME_STALLED_UPLOADS = f"{_UPLOADS}.resume_stalled_uploads"
 CLEANUP_OLD_AUDIO = f"{_AUDIO}.cleanup_old_audio"
 CLEANUP_ORPHAN_AUDIO_FILES = f"{_AUDIO}.cleanup_orphan_audio_files"
 EXPIRE_CHUNKED_UPLOADS = f"{_AUDIO}.expire_chunked_uploads"
+
+# The sample store (app/tasks/samples.py)
+COMPACT_SESSION = f"{_SAMPLES}.compact_session"
+SWEEP_COMPACTION = f"{_SAMPLES}.sweep_compaction"

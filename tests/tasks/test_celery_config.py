@@ -32,6 +32,7 @@ EXPECTED_SCHEDULE = {
     "app.tasks.file_cleanup.generate_cleanup_report": ((), crontab(hour=5, minute=0)),
     "app.tasks.data_processing.sweep_unanalysed_sessions": ((), 600.0),
     "app.tasks.uploads.resume_stalled_uploads": ((), 600.0),
+    "app.tasks.samples.sweep_compaction": ((), 600.0),
     "app.tasks.maintenance.purge_expired_revocations": ((), crontab(minute=15)),
     "app.tasks.maintenance.purge_old_tombstones": ((), crontab(hour=3, minute=45)),
     "app.tasks.audio_files.cleanup_old_audio": ((30,), crontab(hour=3, minute=10)),
@@ -91,6 +92,8 @@ def test_overrides_are_merged_last_and_the_embedded_broker_gets_no_redis_options
         "app.tasks.data_processing.analyze_session",
         "app.tasks.file_cleanup.cleanup_old_sensor_data",
         "app.tasks.uploads.import_upload",
+        "app.tasks.samples.compact_session",
+        "app.tasks.samples.sweep_compaction",
     ],
 )
 def test_database_tasks_retry_transient_errors_with_a_cap(celery_app, name):

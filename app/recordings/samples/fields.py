@@ -34,11 +34,18 @@ from app.database import is_postgres
 from app.extensions import db
 from app.recordings.samples.sensor_types import ensure_sensor_types
 
-# The batch's sensor types with the keys the session holds for each, in one round trip (a
-# small batch's time is mostly round trips).
+# What a batch needs to know of its sensor types, in one round trip (a small batch's time is
+# mostly round trips): their ids, the keys the session holds for each, and where the session's
+# chunks of each end (the last chunk's end: chunks never overlap), so a batch after them
+# needs no look at the chunks (app/recordings/samples/unfolding.py).
 _KNOWN = text(
     """
-    SELECT t.name, t.id, f.name FROM sensor_types AS t
+    SELECT t.name, t.id, f.name, (
+        SELECT c.last_timestamp FROM sample_chunks AS c
+        WHERE c.recording_session_id = :session AND c.sensor_type_id = t.id
+        ORDER BY c.first_timestamp DESC LIMIT 1
+    )
+    FROM sensor_types AS t
     LEFT JOIN sample_fields AS f
         ON f.sensor_type_id = t.id AND f.recording_session_id = :session
     WHERE t.name IN :names
@@ -83,6 +90,7 @@ class Admission:
     kept: list[dict]  # the samples to store, in the order given
     refused: list[tuple[int, str]]  # (position in the batch, error) of the samples skipped
     type_ids: dict[str, int]  # the id of every sensor type of the batch
+    chunked_until: dict[int, int]  # the end of the session's last chunk, per sensor type id
 
 
 def admit_samples(session_pk: int, samples: list[dict], cap: int) -> Admission:
@@ -93,8 +101,10 @@ def admit_samples(session_pk: int, samples: list[dict], cap: int) -> Admission:
     them. Must run under the session lock.
     """
     if not samples:
-        return Admission(samples, [], {})
-    type_ids, known = _known(session_pk, {sample["sensor_type"] for sample in samples})
+        return Admission(samples, [], {}, {})
+    type_ids, known, chunked_until = _known(
+        session_pk, {sample["sensor_type"] for sample in samples}
+    )
     added: list[tuple[int, str]] = []
     refused: list[tuple[int, str]] = []
     position = 0
@@ -113,10 +123,10 @@ def admit_samples(session_pk: int, samples: list[dict], cap: int) -> Admission:
     if added:
         _register(session_pk, added)
     if not refused:
-        return Admission(samples, [], type_ids)
+        return Admission(samples, [], type_ids, chunked_until)
     skipped = {index for index, _ in refused}
     kept = [s for i, s in enumerate(samples) if i not in skipped]
-    return Admission(kept, refused, type_ids)
+    return Admission(kept, refused, type_ids, chunked_until)
 
 
 @dataclass(frozen=True)
@@ -156,18 +166,24 @@ def _refusal(sensor_type: str, cap: int, key: str) -> str:
     )
 
 
-def _known(session_pk: int, names: set[str]) -> tuple[dict[str, int], dict[int, set[str]]]:
-    """The ids of the sensor types `names`, and the keys the session holds for each."""
+def _known(
+    session_pk: int, names: set[str]
+) -> tuple[dict[str, int], dict[int, set[str]], dict[int, int]]:
+    """The ids of the sensor types `names`, the keys the session holds for each, and the end
+    of the session's last chunk of each (types without chunks left out)."""
     type_ids: dict[str, int] = {}
     known: dict[int, set[str]] = {}
+    chunked_until: dict[int, int] = {}
     rows = db.session.execute(_KNOWN, {"session": session_pk, "names": list(names)})
-    for type_name, type_id, field in rows:
+    for type_name, type_id, field, chunks_end in rows:
         type_ids[type_name] = type_id
         if field is not None:
             known.setdefault(type_id, set()).add(field)
-    if len(type_ids) < len(names):  # a sensor type never seen before: it has no keys yet
+        if chunks_end is not None:
+            chunked_until[type_id] = chunks_end
+    if len(type_ids) < len(names):  # a sensor type never seen before: no keys, no chunks
         type_ids = ensure_sensor_types(names)
-    return type_ids, known
+    return type_ids, known, chunked_until
 
 
 def _register(session_pk: int, fields: list[tuple[int, str]]) -> None:

@@ -16,6 +16,10 @@ extracted by the database:
 Samples carry a sensor type id (app/recordings/samples/sensor_types.py); the ids become names in
 pandas, as a categorical column, so the big query needs no join. Only top-level numeric fields
 are read (what the phone sends); a value that is not a number in some row becomes NaN there.
+
+Sensor types with chunks are read from the chunks' typed columns (Arrow → numpy, no JSON parsed
+when every field has a column) and merged with their rows in timestamp order
+(app/recordings/samples/numbers.py); the key sample looks at the merged first and last samples.
 """
 
 from __future__ import annotations
@@ -32,8 +36,11 @@ from sqlalchemy import func, select, text
 
 from app.database import is_postgres
 from app.extensions import db
-from app.models import RecordingSession, SensorData, SensorType
+from app.models import RecordingSession, SampleChunk, SensorData, SensorType
+from app.recordings.samples.chunks import list_chunks
 from app.recordings.samples.fields import session_fields
+from app.recordings.samples.locks import hold_for_reading
+from app.recordings.samples.numbers import edge_samples, number_pieces
 from app.recordings.samples.sensor_types import session_sensor_types
 
 KEY_SAMPLE = 50
@@ -94,6 +101,10 @@ def numeric_fields(
         )
     if not candidates.names:
         return []
+    hold_for_reading(session_pk)
+    chunked = {chunk.sensor_type_id for chunk in list_chunks(session_pk)}
+    if chunked & set(type_ids):
+        return _numeric_merged(session_pk, type_ids, candidates.names, exclude)
     connection = db.session.connection()
     if is_postgres():
         params = {"session": session_pk, "types": type_ids, "n": KEY_SAMPLE}
@@ -104,6 +115,21 @@ def numeric_fields(
     for type_id in type_ids:
         params = {"s": session_pk, "t": type_id, "n": KEY_SAMPLE, "keys": keys}
         found.update(k for (k,) in connection.execute(_SQLITE_NUMERIC_KEYS, params))
+    return sorted(k for k in found if _usable(k, exclude))
+
+
+def _numeric_merged(
+    session_pk: int, type_ids: list[int], names: list[str], exclude: Collection[str]
+) -> list[str]:
+    """numeric_fields() judged from the merged first and last samples of each sensor type."""
+    wanted = set(names)
+    found = {
+        key
+        for type_id in type_ids
+        for data in edge_samples(session_pk, type_id, KEY_SAMPLE)
+        for key, value in data.items()
+        if key in wanted and type(value) in (int, float)
+    }
     return sorted(k for k in found if _usable(k, exclude))
 
 
@@ -176,14 +202,46 @@ def load_frame(session_pk: int, exclude: Collection[str] = ()) -> pd.DataFrame:
     fields = numeric_fields(session_pk, [type_id for type_id, _ in types], exclude)
     if not types:
         return _empty(fields)
-    frame = _pg_frame(session_pk, fields) if is_postgres() else _sqlite_frame(session_pk, fields)
+    if list_chunks(session_pk):
+        frame = _merged_frame(session_pk, [type_id for type_id, _ in types], fields)
+    elif is_postgres():
+        frame = _pg_frame(session_pk, fields)
+    else:
+        frame = _sqlite_frame(session_pk, fields)
     return _empty(fields) if frame.empty else _with_names(frame, types)
+
+
+def _merged_frame(session_pk: int, type_ids: list[int], fields: list[str]) -> pd.DataFrame:
+    """The long frame from rows and chunks, per sensor type in timestamp order."""
+    parts = []
+    for type_id in type_ids:
+        for ts, values in number_pieces(session_pk, type_id, fields):
+            part = pd.DataFrame(values, columns=fields) if fields else pd.DataFrame(index=ts)
+            part.index = range(len(ts))
+            part.insert(0, "timestamp", ts)
+            part.insert(0, "sensor_type_id", np.int64(type_id))
+            parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=["sensor_type_id", "timestamp", *fields])
+    return pd.concat(parts, ignore_index=True)
 
 
 def sensor_counts(user_id: int, start: datetime, end: datetime) -> list[tuple[str, int]]:
     """(sensor type, samples stored) over the user's sessions that started in [start, end),
-    from one aggregate query."""
-    return db.session.execute(
+    from one aggregate query over the rows and one over the chunks' counts."""
+    in_chunks = db.session.execute(
+        select(SensorType.name, func.sum(SampleChunk.sample_count))
+        .select_from(SampleChunk)
+        .join(SensorType, SensorType.id == SampleChunk.sensor_type_id)
+        .join(RecordingSession, RecordingSession.id == SampleChunk.recording_session_id)
+        .where(
+            RecordingSession.user_id == user_id,
+            RecordingSession.start_time >= start,
+            RecordingSession.start_time < end,
+        )
+        .group_by(SensorType.name)
+    ).all()
+    in_rows = db.session.execute(
         select(SensorType.name, func.count())
         .select_from(SensorData)
         .join(SensorType, SensorType.id == SensorData.sensor_type_id)
@@ -195,3 +253,7 @@ def sensor_counts(user_id: int, start: datetime, end: datetime) -> list[tuple[st
         )
         .group_by(SensorType.name)
     ).all()
+    counts: dict[str, int] = {}
+    for name, count in [*in_rows, *in_chunks]:
+        counts[name] = counts.get(name, 0) + int(count)
+    return sorted(counts.items())

@@ -1,7 +1,8 @@
 """Reading a session's samples in (sensor_type, timestamp) order, one index range per type.
 
 Shared by the paginated data endpoint, the exports and pull: no query sorts, each walks the dedup
-index `(session, sensor_type_id, timestamp)` of one sensor type.
+index `(session, sensor_type_id, timestamp)` of one sensor type, and the sensor type's chunks in
+that range are interleaved (app/recordings/samples/merging.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
 
 from sqlalchemy import bindparam, text
 
@@ -16,6 +18,8 @@ from app.database import is_postgres, stream_rows
 from app.extensions import db
 from app.models.base import UTCDateTime
 from app.recordings import cursors
+from app.recordings.samples.locks import hold_for_reading
+from app.recordings.samples.merging import batches, chunk_texts, interleave
 from app.recordings.samples.sensor_types import session_sensor_types
 
 STREAM_CHUNK = 5000
@@ -32,6 +36,7 @@ class SampleRange:
 
 
 def _types(session_pk: int, wanted: SampleRange) -> list[tuple[int, str]]:
+    hold_for_reading(session_pk)
     types = session_sensor_types(session_pk)
     if wanted.sensor_type is not None:
         types = [t for t in types if t[1] == wanted.sensor_type]
@@ -63,6 +68,13 @@ def _statement(name: str, wanted: SampleRange, limit: int | None) -> tuple[str, 
     return sql, params
 
 
+def _chunked(session_pk: int, type_id: int, name: str, wanted: SampleRange):
+    start = wanted.start
+    if wanted.after is not None and wanted.after[0] == name:
+        start = wanted.after[1] + 1 if start is None else max(start, wanted.after[1] + 1)
+    return chunk_texts(session_pk, type_id, start, wanted.end)
+
+
 def page_of_samples(
     session_pk: int, wanted: SampleRange, limit: int
 ) -> tuple[list[tuple[str, int, str]], str | None]:
@@ -72,7 +84,9 @@ def page_of_samples(
     for type_id, name in _types(session_pk, wanted):
         sql, params = _statement(name, wanted, limit + 1 - len(rows))
         params |= {"session": session_pk, "type": type_id}
-        rows.extend((name, ts, data) for ts, data in connection.execute(text(sql), params))
+        found = connection.execute(text(sql), params).all()
+        merged = interleave(found, _chunked(session_pk, type_id, name, wanted))
+        rows.extend((name, ts, data) for ts, data in islice(merged, limit + 1 - len(rows)))
         if len(rows) > limit:
             break
     if len(rows) <= limit:
@@ -86,7 +100,13 @@ def stream_samples(session_pk: int, wanted: SampleRange) -> Iterator[tuple[str, 
     for type_id, name in _types(session_pk, wanted):
         sql, params = _statement(name, wanted, None)
         params |= {"session": session_pk, "type": type_id}
-        for rows in stream_rows(text(sql), params, STREAM_CHUNK):
+        streamed = stream_rows(text(sql), params, STREAM_CHUNK)
+        chunked = _chunked(session_pk, type_id, name, wanted)
+        if chunked is None:
+            for rows in streamed:
+                yield name, rows
+            continue
+        for rows in batches(interleave(chain.from_iterable(streamed), chunked), STREAM_CHUNK):
             yield name, rows
 
 
@@ -111,7 +131,14 @@ def changed_samples(
     statement = text(sql + " ORDER BY timestamp")
     if since is not None:
         statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
+    hold_for_reading(session_pk)
     for type_id, name in session_sensor_types(session_pk):
         params = {"session": session_pk, "type": type_id, "since": since}
-        for rows in stream_rows(statement, params, chunk):
+        streamed = stream_rows(statement, params, chunk)
+        chunked = chunk_texts(session_pk, type_id, since=since)
+        if chunked is None:
+            for rows in streamed:
+                yield name, rows
+            continue
+        for rows in batches(interleave(chain.from_iterable(streamed), chunked), chunk):
             yield name, rows

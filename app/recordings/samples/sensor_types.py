@@ -28,7 +28,7 @@ _ADD_MISSING_PG = text(
 )
 
 # The distinct types of one session, walking the dedup index (one probe per type) instead of
-# reading every sample.
+# reading every sample, and those of its chunks.
 _SESSION_TYPES = text(
     """
     WITH RECURSIVE present(id) AS (
@@ -38,8 +38,10 @@ _SESSION_TYPES = text(
                 WHERE recording_session_id = :session AND sensor_type_id > present.id)
         FROM present WHERE present.id IS NOT NULL
     )
-    SELECT sensor_types.id, sensor_types.name
-    FROM present JOIN sensor_types ON sensor_types.id = present.id
+    SELECT sensor_types.id, sensor_types.name FROM sensor_types
+    WHERE sensor_types.id IN (SELECT id FROM present)
+       OR sensor_types.id IN (SELECT sensor_type_id FROM sample_chunks
+                              WHERE recording_session_id = :session)
     ORDER BY sensor_types.name
     """
 )

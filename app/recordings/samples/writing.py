@@ -16,6 +16,7 @@ the upsert: one round trip instead of four, which is what a small batch's time i
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -182,3 +183,51 @@ def _pg_copy(session_pk: int, samples: list[dict], stamp: datetime, type_ids: di
         return cursor.rowcount
     finally:
         cursor.close()
+
+
+# Rows given back by a chunk keep their own change stamps (app/recordings/samples/unfolding.py).
+_PG_RESTORE = text(
+    """
+    INSERT INTO sensor_data
+        (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
+    SELECT r.timestamp, r.stamp, r.stamp, :session, :type, CAST(r.data AS jsonb)
+    FROM json_to_recordset(CAST(:batch AS json))
+         AS r(timestamp bigint, stamp timestamptz, data json)
+    """
+)
+# The data text is made exactly as the upsert makes it (orjson, sorted keys, then SQLite's
+# json_extract), so a later identical push still finds the row unchanged.
+_SQLITE_RESTORE = text(
+    """
+    INSERT INTO sensor_data
+        (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
+    SELECT json_extract(value, '$.timestamp'), json_extract(value, '$.stamp'),
+           json_extract(value, '$.stamp'), :session, :type, json_extract(value, '$.data')
+    FROM json_each(:batch) WHERE true ORDER BY key
+    """
+)
+_SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite
+
+
+def restore_samples(
+    session_pk: int, type_id: int, samples: list[tuple[int, dict, datetime]]
+) -> None:
+    """Insert `(timestamp, data, change stamp)` rows for keys the session does not hold as
+    rows, each with its own stamp (in the caller's transaction, under the session lock)."""
+    if not samples:
+        return
+    postgres = db.session.connection().dialect.name == "postgresql"
+    batch = [
+        {
+            "timestamp": ts,
+            "stamp": stamp.isoformat() if postgres else stamp.strftime(_SQLITE_STAMP),
+            "data": data,
+        }
+        for ts, data, stamp in samples
+    ]
+    try:
+        text_ = orjson.dumps(batch, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # an int beyond 64 bits: the standard library writes it exactly
+        text_ = json.dumps(batch, sort_keys=True, separators=(",", ":"))
+    params = {"batch": text_, "session": session_pk, "type": type_id}
+    db.session.execute(_PG_RESTORE if postgres else _SQLITE_RESTORE, params)

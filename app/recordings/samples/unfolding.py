@@ -1,0 +1,54 @@
+"""Late writes into compacted time: the chunks a batch reaches into go back to rows first.
+
+A push or import whose per-sensor-type span [first, last] meets a chunk's span turns that
+chunk's samples back into rows, each with its own change stamp, and deletes the chunk; then
+the ordinary upsert runs unchanged, so dedup, last-write-wins and the counts are exactly those
+of the row store. A later compaction folds the rows in again. Runs under the session's row
+lock, which every writer holds (app/recordings/last_write_wins.py).
+"""
+
+from __future__ import annotations
+
+from app.recordings.samples.chunks import (
+    chunks_meeting,
+    delete_chunks,
+    from_micros,
+    stamped_samples,
+)
+from app.recordings.samples.locks import hold_for_moving
+from app.recordings.samples.writing import restore_samples
+
+
+def unfold_for_batch(
+    session_pk: int,
+    samples: list[dict],
+    type_ids: dict[str, int],
+    chunked_until: dict[int, int],
+) -> int:
+    """Unfold the chunks the batch's spans meet (`samples` sorted by (sensor_type, timestamp);
+    `chunked_until`: the end of the session's last chunk per sensor type id, from the read
+    that admitted the batch). Returns how many samples went back to rows."""
+    spans: dict[int, tuple[int, int]] = {}
+    for sample in samples:
+        type_id = type_ids[sample["sensor_type"]]
+        low = spans[type_id][0] if type_id in spans else sample["timestamp"]
+        spans[type_id] = (low, sample["timestamp"])
+    # Usually nothing to look at: no chunks yet (an open session), or a batch after them.
+    reaching = {t: span for t, span in spans.items() if span[0] <= chunked_until.get(t, -1 << 63)}
+    if not reaching:
+        return 0
+    return unfold_chunks(session_pk, chunks_meeting(session_pk, reaching))
+
+
+def unfold_chunks(session_pk: int, chunks: list) -> int:
+    """Turn `chunks` (ChunkInfo) back into rows with their stamps, in the caller's transaction."""
+    if not chunks:
+        return 0
+    hold_for_moving(session_pk)
+    restored = 0
+    for chunk in chunks:
+        samples = [(ts, data, from_micros(us)) for ts, data, us in stamped_samples(chunk.id)]
+        restore_samples(session_pk, chunk.sensor_type_id, samples)
+        restored += len(samples)
+    delete_chunks([chunk.id for chunk in chunks])
+    return restored
