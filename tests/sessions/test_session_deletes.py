@@ -85,7 +85,7 @@ def test_the_purge_task_uses_the_configured_retention(app, client, auth_headers)
         assert purge_old_tombstones.run(30) == {"deleted": 1, "retention_days": 30}
 
 
-def test_closing_a_session_by_patch_enqueues_its_analysis(client, auth_headers):
+def test_closing_a_session_by_patch_enqueues_its_analysis_and_compaction(client, auth_headers):
     from celery import signals
 
     push(client, auth_headers, push_body("open", samples(20)))
@@ -102,4 +102,4 @@ def test_closing_a_session_by_patch_enqueues_its_analysis(client, auth_headers):
     finally:
         signals.before_task_publish.disconnect(capture)
     assert response.status_code == 200 and response.json["is_active"] is False
-    assert published == [task_names.ANALYZE_SESSION]
+    assert published == [task_names.ANALYZE_SESSION, task_names.COMPACT_SESSION]
