@@ -56,13 +56,13 @@ def list_sessions(user_id: int, query: SessionListQuery) -> dict[str, Any]:
 def session_detail(user_id: int, session_id: str) -> dict[str, Any]:
     """Metadata plus what each sensor recorded and what it takes on disk."""
     session = owned_session(user_id, session_id)
-    sensors = [
-        {k: v for k, v in row.items() if k != "type_id"} for row in sensor_summary(session.id)
-    ]
+    summary = sensor_summary(session.id)
+    sensors = [{k: v for k, v in row.items() if k != "type_id"} for row in summary]
+    counts = {row["type_id"]: row["count"] for row in summary}  # spares counting rows again
     return session_json(session) | {
         "sensors": sensors,
         "audio_recordings": audio_recordings_json(session),
-        "storage": session_footprint(session.id).as_json(),
+        "storage": session_footprint(session.id, counts).as_json(),
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from app.extensions import db
 from app.housekeeping import compaction
+from app.recordings.samples import footprint
 from app.sessions.schemas import StorageOut
 from tests.payloads import END, T0, gps_track, xyz
 from tests.tasks.data import push_in_batches, session_pk
@@ -68,3 +70,21 @@ def test_a_session_without_samples_takes_no_bytes(client, auth_headers):
         "chunks": 0,
         "rows": 0,
     }
+
+
+def test_rows_of_a_long_session_are_measured_on_a_sample_and_scaled(
+    app, client, register, monkeypatch
+):
+    account = register()
+    data = xyz("accelerometer", 1500) + xyz("gyroscope", 1500, seed=2) + gps_track(100)
+    push_in_batches(client, account.headers, "long", data, batch=1000)
+    pk = session_pk(app, account.user["id"], "long")
+    with app.app_context():
+        exact = footprint.session_footprint(pk)  # every row measured: fewer than ROW_SAMPLE
+        monkeypatch.setattr(footprint, "ROW_SAMPLE", 100)
+        sampled = footprint.session_footprint(pk)
+        counted = footprint.session_footprint(pk, {1: 99_999})  # wrong counts are believed
+        db.session.rollback()
+    assert (sampled.samples, sampled.rows) == (exact.samples, exact.rows) == (3100, 3100)
+    assert abs(sampled.bytes - exact.bytes) < 0.02 * exact.bytes  # same-shaped values
+    assert counted.samples == 99_999  # the caller's counts are used, not counted again

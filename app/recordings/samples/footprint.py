@@ -1,7 +1,9 @@
 """How much storage a session's samples take: its chunks plus its remaining rows.
 
 An estimate, cheap enough for every session detail: it reads chunk metadata and column sizes,
-never decodes or fetches a payload, and one aggregate walks the session's rows.
+never decodes or fetches a payload, and measures at most ROW_SAMPLE rows per sensor type (the
+newest, one index range each), scaled by that type's row count: an open session may hold
+millions of rows, and summing over all of them would cost a scan of the session on every view.
 
 What is counted, per backend:
 
@@ -11,9 +13,10 @@ What is counted, per backend:
   rest of the row and its index entries (CHUNK_ROW_BYTES) and of the TOAST rows a payload is
   cut into (TOAST_ROW_BYTES per TOAST_CHUNK_BYTES).
 - PostgreSQL, rows: `pg_column_size(sensor_data.*)` (tuple header and every column as stored)
-  plus a fixed estimate of the line pointer and the two index entries (ROW_INDEX_BYTES).
-- SQLite: the length of the stored blobs (chunks) or JSON text (rows) plus a fixed estimate of
-  everything else in the record and its index entries (SQLITE_CHUNK_ROW_BYTES,
+  of the measured rows, plus a fixed estimate of the line pointer and the two index entries
+  (ROW_INDEX_BYTES).
+- SQLite: the length of the stored blobs (chunks) or JSON text (measured rows) plus a fixed
+  estimate of everything else in the record and its index entries (SQLITE_CHUNK_ROW_BYTES,
   SQLITE_ROW_BYTES).
 
 Not counted on either: free space inside pages (fill factor, dead tuples before VACUUM, the
@@ -57,7 +60,7 @@ SQLITE_CHUNK_ROW_BYTES = 155
 
 _PG_CHUNKS = text(
     """
-    SELECT sample_count, pg_column_size(payload) AS payload_bytes,
+    SELECT sensor_type_id, sample_count, pg_column_size(payload) AS payload_bytes,
            pg_column_size(stamps) AS stamps_bytes,
            pg_column_size(field_ranges) AS meta_bytes
     FROM sample_chunks WHERE recording_session_id = :session
@@ -65,23 +68,29 @@ _PG_CHUNKS = text(
 )
 _SQLITE_CHUNKS = text(
     """
-    SELECT sample_count, length(payload) AS payload_bytes, length(stamps) AS stamps_bytes,
+    SELECT sensor_type_id, sample_count, length(payload) AS payload_bytes,
+           length(stamps) AS stamps_bytes,
            length(field_ranges) AS meta_bytes
     FROM sample_chunks WHERE recording_session_id = :session
     """
 )
-_PG_ROWS = text(
+# Rows measured per sensor type; sessions with fewer rows are counted exactly.
+ROW_SAMPLE = 1000
+
+_ROW_COUNTS = text(
     """
-    SELECT count(*), coalesce(sum(pg_column_size(sensor_data.*)), 0)
-    FROM sensor_data WHERE recording_session_id = :session
-    """
-)
-_SQLITE_ROWS = text(
-    """
-    SELECT count(*), coalesce(sum(length(data)), 0)
-    FROM sensor_data WHERE recording_session_id = :session
+    SELECT sensor_type_id, count(*) FROM sensor_data WHERE recording_session_id = :session
+    GROUP BY sensor_type_id
     """
 )
+_ROWS_MEASURED = """
+    SELECT count(*), coalesce(sum({size}), 0)
+    FROM (SELECT * FROM sensor_data
+          WHERE recording_session_id = :session AND sensor_type_id = :type
+          ORDER BY timestamp DESC LIMIT :limit) AS newest
+"""
+_PG_ROWS_MEASURED = text(_ROWS_MEASURED.format(size="pg_column_size(newest.*)"))
+_SQLITE_ROWS_MEASURED = text(_ROWS_MEASURED.format(size="length(newest.data)"))
 
 
 @dataclass(frozen=True)
@@ -98,19 +107,23 @@ class Footprint:
         return asdict(self)
 
 
-def session_footprint(session_pk: int) -> Footprint:
-    """Samples, stored bytes and bytes per sample of one session, without decoding a chunk."""
+def session_footprint(session_pk: int, samples_by_type: dict[int, int] | None = None) -> Footprint:
+    """Samples, stored bytes and bytes per sample of one session, without decoding a chunk.
+
+    `samples_by_type` — every sample of the session per sensor type id, in rows and chunks, as
+    app/recordings/samples/summary.py counts them — spares counting the rows a second time.
+    """
     hold_for_reading(session_pk)  # a compaction in between would count samples twice or never
     postgres = is_postgres()
     params = {"session": session_pk}
     chunk_rows = db.session.execute(_PG_CHUNKS if postgres else _SQLITE_CHUNKS, params).all()
-    rows, row_bytes = db.session.execute(_PG_ROWS if postgres else _SQLITE_ROWS, params).one()
-    rows, row_bytes = int(rows), int(row_bytes)
-    row_bytes += rows * (ROW_INDEX_BYTES if postgres else SQLITE_ROW_BYTES)
+    rows_by_type = _rows_by_type(session_pk, samples_by_type, chunk_rows)
+    rows = sum(rows_by_type.values())
+    row_bytes = sum(_row_bytes(session_pk, t, n, postgres) for t, n in rows_by_type.items() if n)
     chunk_bytes = sum(
-        _chunk_bytes(payload, stamps, meta, postgres) for _, payload, stamps, meta in chunk_rows
+        _chunk_bytes(payload, stamps, meta, postgres) for _, _, payload, stamps, meta in chunk_rows
     )
-    samples = rows + sum(int(count) for count, *_ in chunk_rows)
+    samples = rows + sum(int(count) for _, count, *_ in chunk_rows)
     total = chunk_bytes + row_bytes
     return Footprint(
         samples=samples,
@@ -119,6 +132,31 @@ def session_footprint(session_pk: int) -> Footprint:
         chunks=len(chunk_rows),
         rows=rows,
     )
+
+
+def _rows_by_type(
+    session_pk: int, samples_by_type: dict[int, int] | None, chunk_rows: list
+) -> dict[int, int]:
+    if samples_by_type is None:
+        counted = db.session.execute(_ROW_COUNTS, {"session": session_pk})
+        return {type_id: int(count) for type_id, count in counted}
+    rows = dict(samples_by_type)
+    for type_id, count, *_ in chunk_rows:
+        rows[type_id] = rows.get(type_id, 0) - int(count)
+    return rows
+
+
+def _row_bytes(session_pk: int, type_id: int, rows: int, postgres: bool) -> int:
+    """Bytes of a sensor type's `rows` rows: the newest ROW_SAMPLE measured, scaled up."""
+    params = {"session": session_pk, "type": type_id, "limit": ROW_SAMPLE}
+    query = _PG_ROWS_MEASURED if postgres else _SQLITE_ROWS_MEASURED
+    measured, measured_bytes = db.session.execute(query, params).one()
+    if not measured:
+        return 0
+    per_row = int(measured_bytes) / int(measured) + (
+        ROW_INDEX_BYTES if postgres else SQLITE_ROW_BYTES
+    )
+    return round(per_row * rows)
 
 
 def _chunk_bytes(payload: int, stamps: int, meta: int, postgres: bool) -> int:
