@@ -36,7 +36,7 @@ def test_the_session_page_shows_stored_bytes_and_bytes_per_sample(app, client, r
         compaction.compact(session_pk(app, account.user["id"], "run"))
     compacted, compacted_per_sample = _figures(client, "run")
     assert compacted_per_sample < per_sample / 4
-    assert "1 chunks, 0 rows" in client.get("/dashboard/sessions/run").text
+    assert "1 chunk, 0 rows" in client.get("/dashboard/sessions/run").text
 
 
 def test_a_session_without_samples_shows_no_bytes_per_sample(client, register):
