@@ -14,6 +14,7 @@ each scrape of /metrics reads the backlog from the database (`report_backlog`).
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -79,6 +80,8 @@ def report_backlog() -> None:
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("compaction backlog not read: the database did not answer", exc_info=True)
+        # Unknown, not zero: a stale or zero value would hide exactly this situation.
+        record_compaction_backlog(math.nan, math.nan)
         return
     lag = 0.0
     if backlog.oldest_change is not None:

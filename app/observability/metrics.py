@@ -172,7 +172,8 @@ def record_compaction(samples: int, steps: int) -> None:
         metrics.compaction_steps.inc(steps)
 
 
-def record_compaction_backlog(sessions: int, lag_seconds: float) -> None:
+def record_compaction_backlog(sessions: float, lag_seconds: float) -> None:
+    """NaN for both when the database could not say."""
     metrics = _metrics()
     if metrics is not None:
         metrics.compaction_backlog.set(sessions)

@@ -3,7 +3,11 @@ closed sessions still holding rows (read from the database at each scrape)."""
 
 from __future__ import annotations
 
+import math
+
+from app import create_app
 from app.tasks.samples import compact_session
+from tests.conftest import settings_for_tests
 from tests.payloads import END, xyz
 from tests.tasks.data import age_session, push, session_pk
 
@@ -61,3 +65,13 @@ def test_a_late_push_to_a_compacted_session_puts_it_back_in_the_backlog(app, cli
     scraped = _scrape(client)
     assert scraped[BACKLOG] == 1
     assert 0 <= scraped[LAG] < 60  # it waits since the late push, not since it first closed
+
+
+def test_metrics_still_answer_without_a_database_and_say_the_backlog_is_unknown(tmp_path):
+    app = create_app(
+        "testing",
+        settings_for_tests()
+        | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing-dir/nothing.db"},
+    )
+    scraped = _scrape(app.test_client())
+    assert math.isnan(scraped[BACKLOG]) and math.isnan(scraped[LAG])
