@@ -17,8 +17,9 @@ from app.cli import register_commands as register_cli_commands
 from app.dashboard import bp as dashboard_bp
 from app.database import configure_engine
 from app.extensions import db, jwt, migrate
+from app.housekeeping.compaction import report_backlog
 from app.observability.logging_setup import configure_logging
-from app.observability.metrics import init_metrics
+from app.observability.metrics import init_metrics, refresh_before_scrape
 from app.observability.request_id import init_request_id
 from app.secret_keys import resolve_secret_keys
 from app.sessions.exports.routes import bp as exports_bp
@@ -59,6 +60,7 @@ def create_app(
 def register_observability(app: Flask) -> None:
     init_request_id(app)
     init_metrics(app)
+    refresh_before_scrape(app, report_backlog)
 
 
 def register_extensions(app: Flask) -> None:

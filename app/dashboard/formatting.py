@@ -1,4 +1,5 @@
-"""Jinja filters that format values for people: times in UTC, durations, rounded numbers."""
+"""Jinja filters that format values for people: times in UTC, durations, rounded numbers,
+byte counts."""
 
 from __future__ import annotations
 
@@ -56,3 +57,16 @@ def format_percent(value: Any) -> str:
     if not isinstance(value, int | float) or not math.isfinite(value):
         return "—"
     return f"{value * 100:.3g} %"
+
+
+@bp.app_template_filter("bytes")
+def format_bytes(value: Any) -> str:
+    """A byte count in binary units with one decimal (the figure is an estimate anyway)."""
+    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        return "—"
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    power = 0
+    while value >= 1024 and power < len(units) - 1:
+        value /= 1024
+        power += 1
+    return f"{value:.0f} B" if power == 0 else f"{value:.1f} {units[power]}"

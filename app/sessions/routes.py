@@ -65,7 +65,7 @@ def list_sessions():
 
 @bp.get("/<session_id>")
 @operation(
-    "A session with a per-sensor summary (count, first and last timestamp)",
+    "A session with a per-sensor summary (count, first and last timestamp) and its storage",
     tags=["sessions"],
     responses={200: SessionDetailOut, **NOT_FOUND},
 )

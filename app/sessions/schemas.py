@@ -134,9 +134,21 @@ class SensorSummaryOut(BaseModel):
     last_timestamp: int
 
 
+class StorageOut(BaseModel):
+    """What the session's samples take on disk (docs/storage.md): an estimate from column
+    sizes, without decoding a chunk."""
+
+    samples: int = Field(description="Samples stored, in chunks and in rows")
+    bytes: int = Field(description="Estimated bytes of those samples, with their index entries")
+    bytes_per_sample: float | None = Field(description="bytes / samples; null without samples")
+    chunks: int = Field(description="Compressed column chunks (compacted samples)")
+    rows: int = Field(description="Samples still stored one row each (not yet compacted)")
+
+
 class SessionDetailOut(SessionMetaOut):
     sensors: list[SensorSummaryOut]
     audio_recordings: list[AudioRecordingOut]
+    storage: StorageOut
 
 
 class DeletedOut(BaseModel):

@@ -17,6 +17,7 @@ from app.models import RecordingSession
 from app.recordings import tombstones
 from app.recordings.last_write_wins import apply_changes
 from app.recordings.ownership import owned_session
+from app.recordings.samples.footprint import session_footprint
 from app.recordings.samples.summary import has_samples_of_type, sensor_summary
 from app.recordings.schemas import session_json
 from app.recordings.watermark import begin_stamped_write
@@ -53,14 +54,15 @@ def list_sessions(user_id: int, query: SessionListQuery) -> dict[str, Any]:
 
 
 def session_detail(user_id: int, session_id: str) -> dict[str, Any]:
-    """Metadata plus what each sensor recorded."""
+    """Metadata plus what each sensor recorded and what it takes on disk."""
     session = owned_session(user_id, session_id)
-    sensors = [
-        {k: v for k, v in row.items() if k != "type_id"} for row in sensor_summary(session.id)
-    ]
+    summary = sensor_summary(session.id)
+    sensors = [{k: v for k, v in row.items() if k != "type_id"} for row in summary]
+    counts = {row["type_id"]: row["count"] for row in summary}  # spares counting rows again
     return session_json(session) | {
         "sensors": sensors,
         "audio_recordings": audio_recordings_json(session),
+        "storage": session_footprint(session.id, counts).as_json(),
     }
 
 

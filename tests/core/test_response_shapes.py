@@ -11,7 +11,7 @@ import orjson
 from pydantic import BaseModel
 
 from app.recordings.schemas import SampleOut, SessionMetaOut
-from app.sessions.schemas import DataPageOut, SessionDetailOut, SessionListOut
+from app.sessions.schemas import DataPageOut, SessionDetailOut, SessionListOut, StorageOut
 from app.sync.schemas import PullOut, StatusOut
 from tests.payloads import push_body, samples
 from tests.sync.helpers import pull, push
@@ -67,6 +67,8 @@ def test_session_list_detail_and_status_are_shaped_as_documented(client, auth_he
     listing = client.get("/api/sessions", headers=auth_headers).json
     _exactly(SessionListOut, listing)
     _every(SessionMetaOut, listing["sessions"])
-    _exactly(SessionDetailOut, client.get("/api/sessions/shape", headers=auth_headers).json)
+    detail = client.get("/api/sessions/shape", headers=auth_headers).json
+    _exactly(SessionDetailOut, detail)
+    _exactly(StorageOut, detail["storage"])
     status = client.get("/api/sync/status", headers=auth_headers).json
     _exactly(StatusOut, status)

@@ -58,6 +58,10 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path):
         and 'endpoint="health.health"' in line
     ]
     assert sum(counts) >= 12  # every worker's requests, not only the one that answered
+    # A gauge read from the database at scrape time: one value, the scraping worker's newest,
+    # not one per worker or their sum.
+    backlog = [line for line in text.splitlines() if line.startswith("koodtx_compaction_backlog")]
+    assert backlog == ["koodtx_compaction_backlog_sessions 0.0"]
 
 
 @pytest.mark.parametrize("threads", [1, 4])
