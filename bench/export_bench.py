@@ -1,29 +1,35 @@
 """Export benchmark: one streamed `GET /api/sessions/<id>/export` of a 1,000,000-sample session,
 served by a single gunicorn worker whose resident memory is watched while it streams.
 
-    .venv/bin/python bench/export_bench.py [--samples 1000000] [--format csv|ndjson] [--keep]
-        [--database-url postgresql://postgres@127.0.0.1:5432/koodtx_export_bench]
+    .venv/bin/python bench/export_bench.py [--samples 1000000] [--format csv|ndjson|parquet]
+        [--compact] [--keep] [--database-url postgresql://postgres@127.0.0.1:5432/koodtx_export_bench]
 
 What it does, in order:
  1. (Re)creates the scratch database and migrates it.
  2. Starts gunicorn with ONE worker (pull_bench's server), registers a user and pushes the
     samples over HTTP into ONE session (accelerometer, gyroscope, magnetometer at 100 Hz).
- 3. Reads the worker's VmRSS and resets its VmHWM, then downloads the export in 1 MiB pieces
-    (never holding the body), counting lines, while a thread polls VmRSS every 50 ms.
- 4. Checks the header and that there is one line per sample, then prints samples/s, MB/s and
+ 3. With `--compact`, moves the session into chunks (`flask compact-samples`), as the server
+    does after a session closes.
+ 4. Reads the worker's VmRSS and resets its VmHWM, then downloads the export in 1 MiB pieces
+    (never holding the body, except a Parquet file, whose footer counts its rows), counting
+    lines, while a thread polls VmRSS every 50 ms.
+ 5. Checks the header and that there is one line (row) per sample, then prints samples/s, MB/s and
     the worker's RSS before, at its peak and the growth (target: flat, < 100 MB).
- 5. Stops gunicorn and drops the scratch database (unless `--keep`).
+ 6. Stops gunicorn and drops the scratch database (unless `--keep`).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import io
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,6 +45,7 @@ from bench.pull_bench import (  # noqa: E402
 from bench.push_bench import (  # noqa: E402
     bench_main,
     checkpoint,
+    compact_samples,
     count_rows,
     database_name,
     keep_or_drop_database,
@@ -59,9 +66,14 @@ TARGET_GROWTH_MB = 100
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=1_000_000)
-    parser.add_argument("--format", choices=("csv", "ndjson"), default="csv")
+    parser.add_argument("--format", choices=("csv", "ndjson", "parquet"), default="csv")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument(
+        "--compact",
+        action="store_true",
+        help="compact the pushed sessions into chunks first (as the server does after a close)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
     if args.samples < 1:
@@ -71,12 +83,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def download(port: int, token: str, fmt: str) -> tuple[float, int, int, bytes]:
-    """(seconds, bytes, lines, first line) of one export, read incrementally."""
+def download(port: int, token: str, fmt: str) -> tuple[float, int, int, bytes, int | None]:
+    """(seconds, bytes, lines, first line, Parquet rows) of one export, read incrementally; a
+    Parquet file is kept (it is binary: its footer says how many rows it holds)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     path = f"/api/sessions/{session_uuid(0)}/export?format={fmt}"
     size = lines = 0
     head = b""
+    parquet = io.BytesIO() if fmt == "parquet" else None
     try:
         started = time.perf_counter()
         connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
@@ -88,10 +102,13 @@ def download(port: int, token: str, fmt: str) -> tuple[float, int, int, bytes]:
                 head += chunk[:4096]
             size += len(chunk)
             lines += chunk.count(b"\n")
+            if parquet is not None:
+                parquet.write(chunk)
         seconds = time.perf_counter() - started
     finally:
         connection.close()
-    return seconds, size, lines, head.split(b"\n", 1)[0]
+    rows = None if parquet is None else pq.read_metadata(parquet).num_rows
+    return seconds, size, lines, head.split(b"\n", 1)[0], rows
 
 
 def run(args: argparse.Namespace) -> None:
@@ -115,6 +132,8 @@ def run(args: argparse.Namespace) -> None:
                     raise RuntimeError(
                         f"sensor_data holds {stored:,} rows, pushed {args.samples:,}"
                     )
+                if args.compact:
+                    print(f"compacted into chunks: {compact_samples(args):.1f} s")
                 checkpoint(args.database_url)
 
                 pid = worker_pid(server.process.pid)
@@ -123,7 +142,7 @@ def run(args: argparse.Namespace) -> None:
                 sampler = RssSampler(pid)
                 sampler.start()
                 try:
-                    seconds, size, lines, header = download(server.port, token, args.format)
+                    seconds, size, lines, header, rows = download(server.port, token, args.format)
                 finally:
                     sampler.stop()
                 hwm_after = status_kb(pid, "VmHWM") if hwm_reset else None
@@ -131,6 +150,8 @@ def run(args: argparse.Namespace) -> None:
                     raise RuntimeError("the gunicorn worker was replaced during the export")
             finally:
                 stop_server(server)
+        if args.format == "parquet":
+            lines = rows  # a binary file: the rows its footer counts
         expected = args.samples + (1 if args.format == "csv" else 0)
         if lines != expected:
             raise RuntimeError(f"export has {lines:,} lines, expected {expected:,}")

@@ -1,7 +1,7 @@
 """Pull benchmark: one streamed `POST /api/sync/pull` of a page holding millions of samples,
 served by a single gunicorn worker whose resident memory is watched while it streams.
 
-    .venv/bin/python bench/pull_bench.py [--samples 1000000] [--sessions 4] [--keep]
+    .venv/bin/python bench/pull_bench.py [--samples 1000000] [--sessions 4] [--compact] [--keep]
         [--database-url postgresql://postgres@127.0.0.1:5432/koodtx_pull_bench]
 
 What it does, in order:
@@ -9,7 +9,8 @@ What it does, in order:
  2. Starts `gunicorn -c gunicorn_config.py run:app` with ONE worker (so that worker's memory is
     the server's memory) and rate limiting off, registers a user and pushes the samples over
     HTTP (accelerometer, gyroscope and magnetometer at 100 Hz, batches of 5,000) into
-    `--sessions` sessions. Every push must insert all of its samples.
+    `--sessions` sessions. Every push must insert all of its samples. With `--compact`, the
+    sessions are then moved into chunks (`flask compact-samples`), as after they close.
  3. Reads the worker's VmRSS, then does ONE pull `{"page_size": 100, "include_data": true}`,
     reading the response in 1 MiB pieces (never holding the body) and counting samples by
     counting `"timestamp":` in the stream, while a thread polls the worker's VmRSS every 50 ms.
@@ -46,6 +47,7 @@ from bench.push_bench import (  # noqa: E402
     bench_main,
     busy_percent,
     checkpoint,
+    compact_samples,
     count_rows,
     cpu_jiffies,
     database_name,
@@ -90,6 +92,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--redis-url",
         default=DEFAULT_REDIS_URL,
         help="broker the server's /health checks (keeps the server off the SQLite broker file)",
+    )
+    parser.add_argument(
+        "--compact",
+        action="store_true",
+        help="compact the pushed sessions into chunks first (as the server does after a close)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
@@ -362,6 +369,8 @@ def run(args: argparse.Namespace) -> None:
                     raise RuntimeError(
                         f"sensor_data holds {stored:,} rows, pushed {args.samples:,}"
                     )
+                if args.compact:
+                    print(f"compacted into chunks: {compact_samples(args):.1f} s")
                 checkpoint(args.database_url)
 
                 pid = worker_pid(server.process.pid)

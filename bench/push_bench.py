@@ -199,6 +199,22 @@ def migrate(args: argparse.Namespace) -> None:
         raise RuntimeError(f"flask init-db failed:\n{done.stdout}{done.stderr}")
 
 
+def compact_samples(args: argparse.Namespace) -> float:
+    """Move every session's rows into chunks with `flask compact-samples` (what the Celery task
+    does after a session closes); returns the seconds it took."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "run", "compact-samples", "--idle-minutes", "0"],
+        cwd=ROOT,
+        env=server_env(args),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"flask compact-samples failed:\n{done.stdout}{done.stderr}")
+    return time.perf_counter() - started
+
+
 def checkpoint(url: str) -> None:
     """Start each timed phase with no dirty buffers left over from the previous one, so a
     checkpoint triggered by the other phase's writes is not billed to this one."""

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,15 +39,14 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.push_bench import (  # noqa: E402  (the project root must be importable first)
-    ROOT,
     autocommit_connection,
     bench_main,
+    compact_samples,
     keep_or_drop_database,
     migrate,
     recreate_database,
     register_user,
     request,
-    server_env,
     start_server,
     stop_server,
     wait_healthy,
@@ -138,20 +136,6 @@ def close_session(port: int, token: str, samples: list[dict]) -> None:
         raise RuntimeError(f"closing push failed: {status} {answer}")
 
 
-def compact(args: argparse.Namespace) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "run", "compact-samples", "--idle-minutes", "0"],
-        cwd=ROOT,
-        env=server_env(args, RATELIMIT_ENABLED="false"),
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"flask compact-samples failed:\n{done.stdout}{done.stderr}")
-    return time.perf_counter() - started
-
-
 def stored_count(port: int, token: str) -> int:
     status, answer = request(port, "GET", f"/api/sessions/{SESSION_ID}", None, token)
     if status != 200:
@@ -176,7 +160,7 @@ def run(args: argparse.Namespace) -> None:
             print(f"push: {len(samples) / seconds:,.0f} samples/s")
             open_bytes = sample_storage(args.database_url) - empty
             close_session(server.port, token, samples)
-            compaction_seconds = compact(args)
+            compaction_seconds = compact_samples(args)
             rows, chunks, in_chunks = chunk_facts(args.database_url)
             closed_bytes = sample_storage(args.database_url) - empty
             closed_full = sample_storage(args.database_url, full=True) - empty
