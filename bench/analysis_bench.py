@@ -6,7 +6,11 @@ gyroscope at 100 Hz, GPS at 1 Hz, loaded with COPY), then times the task bodies 
 pandas work and the stored result row included — each in a fresh process, and reports
 samples/s and that process's peak resident memory (VmHWM, else ru_maxrss).
 
-    .venv/bin/python bench/analysis_bench.py [--samples 1000000] [--database-url URL] [--keep]
+    .venv/bin/python bench/analysis_bench.py [--samples 1000000] [--database-url URL] [--compact]
+        [--keep]
+
+With `--compact` the session is first moved into chunks (as the server does after a close), so
+the tasks read typed columns from Arrow instead of JSON rows.
 
 Targets: >= 200,000 samples/s per task, peak memory < 1 GB.
 """
@@ -167,6 +171,7 @@ def main() -> int:
         "--database-url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/koodtx_bench"
     )
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compact", action="store_true", help="compact the session first")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
@@ -183,7 +188,13 @@ def main() -> int:
     print(f"loaded {args.samples:,} samples with COPY in {time.perf_counter() - started:.1f} s")
     with app.app_context():
         from app.extensions import db
+        from app.recordings.samples.compaction import compact_session
 
+        if args.compact:
+            started = time.perf_counter()
+            moved = compact_session(pk).samples
+            seconds = time.perf_counter() - started
+            print(f"compacted {moved:,} samples into chunks in {seconds:.1f} s")
         db.engine.dispose()
 
     context = multiprocessing.get_context("spawn")
