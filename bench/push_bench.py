@@ -186,32 +186,29 @@ def server_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
     return env
 
 
-def migrate(args: argparse.Namespace) -> None:
-    """The schema comes from the migrations, exactly as an operator would create it."""
+def run_flask(args: argparse.Namespace, *command: str) -> None:
+    """`flask --app run <command>` against the benchmark's database, as an operator runs it."""
     done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "run", "init-db"],
+        [sys.executable, "-m", "flask", "--app", "run", *command],
         cwd=ROOT,
         env=server_env(args),
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"flask init-db failed:\n{done.stdout}{done.stderr}")
+        raise RuntimeError(f"flask {command[0]} failed:\n{done.stdout}{done.stderr}")
+
+
+def migrate(args: argparse.Namespace) -> None:
+    """The schema comes from the migrations, exactly as an operator would create it."""
+    run_flask(args, "init-db")
 
 
 def compact_samples(args: argparse.Namespace) -> float:
     """Move every session's rows into chunks with `flask compact-samples` (what the Celery task
     does after a session closes); returns the seconds it took."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "run", "compact-samples", "--idle-minutes", "0"],
-        cwd=ROOT,
-        env=server_env(args),
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"flask compact-samples failed:\n{done.stdout}{done.stderr}")
+    run_flask(args, "compact-samples", "--idle-minutes", "0")
     return time.perf_counter() - started
 
 
