@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import orjson
 import pyarrow.parquet as pq
@@ -165,3 +166,28 @@ def test_cli_export_neutralises_formulas_too(client, auth_headers, runner, tmp_p
     written = output.read_bytes().decode()  # as written: no newline translation
     assert written == http
     assert "\"'=cmd|' /C calc'!A0\"" in written and ',"=cmd' not in written
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "parquet"])
+def test_integers_beyond_float_precision_export_in_every_format(client, auth_headers, fmt):
+    """64-bit integers a float64 cannot hold exactly (push keeps them as integers; beyond 64
+    bits they arrive as floats, as orjson reads them) must not fail any export format."""
+    big = [2**53 + 1, 2**64 - 1, -(2**63)]
+    data = [
+        {"sensor_type": "counter", "timestamp": 1_699_876_543_210 + i, "data": {"n": value}}
+        for i, value in enumerate(big)
+    ]
+    raw = json.dumps(push_body("export-me", data))  # the standard library writes any integer
+    response = client.post(
+        "/api/sync/push", data=raw, content_type="application/json", headers=auth_headers
+    )
+    assert response.status_code == 200 and response.json["inserted"] == 3, response.json
+    body = _export(client, auth_headers, f"format={fmt}").get_data()
+    if fmt == "parquet":
+        column = pq.read_table(io.BytesIO(body)).column("n").to_pylist()
+        assert column == [float(value) for value in big]  # a float64 column: nearest doubles
+    elif fmt == "ndjson":
+        assert [json.loads(line)["data"]["n"] for line in body.splitlines()] == big
+    else:
+        rows = list(csv.DictReader(io.StringIO(body.decode())))
+        assert [int(row["n"]) for row in rows] == big  # CSV writes them exactly

@@ -77,9 +77,15 @@ def ndjson_chunks(session_pk: int, wanted: SampleRange) -> Chunks:
         yield ("\n".join(lines) + "\n").encode(), len(rows)
 
 
+# Integers beyond this lose digits in a float64 column: pyarrow refuses them unless converted.
+_EXACT_IN_FLOAT = 2**53
+
+
 def _parquet_value(value: Any, numeric: bool) -> Any:
-    if value is None or numeric:
+    if value is None:
         return value
+    if numeric:  # a float64 column holds the nearest double of a larger integer
+        return float(value) if isinstance(value, int) and abs(value) > _EXACT_IN_FLOAT else value
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
