@@ -162,3 +162,17 @@ def test_warming_prepares_every_sensor_of_a_session(app, client, auth_headers):
         ("accelerometer", DEFAULT_POINTS),
         ("gps", DEFAULT_POINTS),
     ]
+
+
+def test_magnitudes_of_extreme_values_chart_without_failing(client, auth_headers):
+    """Squares that underflow (1e-300) or overflow (1e200) a double: PostgreSQL raises on both
+    in SQL arithmetic; the chart gives 0 and an unbounded magnitude instead, whole or bucketed."""
+    data = _wave(2_000)
+    data[10]["data"] |= {"x": 1e-300, "y": 0.0, "z": 0.0}
+    data[20]["data"] |= {"x": 1e200, "y": 1.0, "z": 1.0}
+    push(client, auth_headers, push_body("s", data))
+    whole = _series(client, auth_headers, sensor_type="accelerometer", points=5_000)
+    assert whole["magnitude"][10] == 0.0
+    assert whole["magnitude"][20] in (None, math.inf)  # JSON has no infinity: null
+    bucketed = _series(client, auth_headers, sensor_type="accelerometer", points=100)
+    assert bucketed["downsampled"]

@@ -91,13 +91,24 @@ def reduced_rows(
     names = [f"v{i}" for i in range(len(fields))]
     if all(axis in fields for axis in AXES):
         x, y, z = (names[fields.index(axis)] for axis in AXES)
-        names.append(f"({x} * {x} + {y} * {y} + {z} * {z})")
+        names.append(f"({_square(x)} + {_square(y)} + {_square(z)})")
     if total > points:
         return _bucket_rows(inner, names, params | _buckets(first, last, points))
     return db.session.execute(
         text(f"SELECT {', '.join(['timestamp', *names])} FROM ({inner}) AS s ORDER BY 1"),
         params,
     ).all()
+
+
+def _square(column: str) -> str:
+    """`column` squared. PostgreSQL raises where a double's square underflows or overflows (a
+    client may send 1e-300 or 1e200); the chart takes 0 and infinity there, as numpy does."""
+    if not is_postgres():
+        return f"{column} * {column}"
+    return (
+        f"CASE WHEN abs({column}) < 1e-150 THEN 0 "
+        f"WHEN abs({column}) > 1e150 THEN 'Infinity'::float8 ELSE {column} * {column} END"
+    )
 
 
 def _buckets(first: int, last: int, points: int) -> dict[str, int]:
