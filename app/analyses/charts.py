@@ -79,7 +79,7 @@ def sensor_series(
     )
     key = (session.id, sensor_type, points)
     if whole and (kept := db.session.get(ChartSeries, key)) is not None and kept.version == version:
-        return kept.body
+        return _doubles(kept.body)
     body = _reduce(session.id, type_id, points, (start, end), (first, last, total))
     if whole:
         _keep(
@@ -92,6 +92,22 @@ def sensor_series(
             )
         )
     return body
+
+
+_INT64_MIN, _UINT64_END = -(2**63), 2**64
+
+
+def _doubles(value: Any) -> Any:
+    """A kept series as it was computed. JSONB stores numbers as decimals and gives 1e20 back
+    as the integer 10**20, which the JSON encoder (64-bit integers) refuses: such integers go
+    back to the doubles they were."""
+    if isinstance(value, dict):
+        return {key: _doubles(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_doubles(item) for item in value]
+    if isinstance(value, int) and not _INT64_MIN <= value < _UINT64_END:
+        return float(value)
+    return value
 
 
 def _reduce(

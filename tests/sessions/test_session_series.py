@@ -176,3 +176,16 @@ def test_magnitudes_of_extreme_values_chart_without_failing(client, auth_headers
     assert whole["magnitude"][20] in (None, math.inf)  # JSON has no infinity: null
     bucketed = _series(client, auth_headers, sensor_type="accelerometer", points=100)
     assert bucketed["downsampled"]
+
+
+def test_a_kept_series_of_huge_values_reads_back(client, auth_headers):
+    """The whole-session series is kept in JSONB, which gives 1e20 back as the integer 10**20:
+    beyond what a JSON encoder writes (64 bits). The second read comes from the kept copy."""
+    data = _wave(50)
+    for sample in data:
+        sample["data"]["x"] = 1e20
+    push(client, auth_headers, push_body("s", data))
+    first = _series(client, auth_headers, sensor_type="accelerometer", points=100)
+    again = _series(client, auth_headers, sensor_type="accelerometer", points=100)
+    assert first == again
+    assert again["values"]["x"] == [1e20] * 50
