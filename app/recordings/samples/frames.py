@@ -229,16 +229,17 @@ def _merged_frame(session_pk: int, type_ids: list[int], fields: list[str]) -> pd
 def sensor_counts(user_id: int, start: datetime, end: datetime) -> list[tuple[str, int]]:
     """(sensor type, samples stored) over the user's sessions that started in [start, end),
     from one aggregate query over the rows and one over the chunks' counts."""
+    in_window = (
+        RecordingSession.user_id == user_id,
+        RecordingSession.start_time >= start,
+        RecordingSession.start_time < end,
+    )
     in_chunks = db.session.execute(
         select(SensorType.name, func.sum(SampleChunk.sample_count))
         .select_from(SampleChunk)
         .join(SensorType, SensorType.id == SampleChunk.sensor_type_id)
         .join(RecordingSession, RecordingSession.id == SampleChunk.recording_session_id)
-        .where(
-            RecordingSession.user_id == user_id,
-            RecordingSession.start_time >= start,
-            RecordingSession.start_time < end,
-        )
+        .where(*in_window)
         .group_by(SensorType.name)
     ).all()
     in_rows = db.session.execute(
@@ -246,11 +247,7 @@ def sensor_counts(user_id: int, start: datetime, end: datetime) -> list[tuple[st
         .select_from(SensorData)
         .join(SensorType, SensorType.id == SensorData.sensor_type_id)
         .join(RecordingSession, RecordingSession.id == SensorData.recording_session_id)
-        .where(
-            RecordingSession.user_id == user_id,
-            RecordingSession.start_time >= start,
-            RecordingSession.start_time < end,
-        )
+        .where(*in_window)
         .group_by(SensorType.name)
     ).all()
     counts: dict[str, int] = {}
