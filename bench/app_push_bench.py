@@ -48,6 +48,7 @@ from bench.push_bench import (  # noqa: E402  (the project root must be importab
     default_workers,
     drop_database,
     migrate,
+    parse_scratch_args,
     recreate_database,
     start_server,
     stop_server,
@@ -65,14 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--records", type=int, default=50_000, help="records per phone")
     parser.add_argument("--batch", type=int, default=100, help="records per request")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    args = parser.parse_args(argv)
-    args.gunicorn_config, args.app = "gunicorn_config.py", "run:app"
-    if "bench" not in args.database_url.rsplit("/", 1)[-1]:
-        parser.error("the scratch database is dropped: its name must contain 'bench'")
-    return args
+    return parse_scratch_args(parser, argv, DEFAULT_DATABASE_URL)
 
 
 def records(count: int, rng: random.Random) -> list[dict]:

@@ -111,6 +111,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def parse_scratch_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None, database_url: str
+) -> argparse.Namespace:
+    """Add the options every server benchmark shares (its scratch database, Redis, --keep),
+    parse, and refuse a database whose name does not say it may be dropped."""
+    parser.add_argument("--database-url", default=database_url)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args(argv)
+    args.gunicorn_config, args.app = "gunicorn_config.py", "run:app"
+    if "bench" not in database_name(args.database_url):
+        parser.error("the scratch database is dropped: its name must contain 'bench'")
+    return args
+
+
 def default_workers() -> int:
     """Sync workers block on PostgreSQL for part of each push, so one worker more than there
     are cores keeps the CPUs busy; more only adds contention with PostgreSQL for the cores."""

@@ -44,6 +44,7 @@ from bench.push_bench import (  # noqa: E402  (the project root must be importab
     compact_samples,
     keep_or_drop_database,
     migrate,
+    parse_scratch_args,
     recreate_database,
     register_user,
     request,
@@ -64,14 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=3600, help="length of the session")
     parser.add_argument("--batch", type=int, default=5000, help="samples per push")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    args = parser.parse_args(argv)
-    args.gunicorn_config, args.app = "gunicorn_config.py", "run:app"
-    if "bench" not in args.database_url.rsplit("/", 1)[-1]:
-        parser.error("the scratch database is dropped: its name must contain 'bench'")
-    return args
+    return parse_scratch_args(parser, argv, DEFAULT_DATABASE_URL)
 
 
 def corpus_samples(seconds: int) -> list[dict]:

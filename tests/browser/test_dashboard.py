@@ -16,6 +16,7 @@ import pytest
 
 from app.cli.demo import demo_sessions, seed_demo
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.sign_in import sign_in
 from tests.server import gunicorn
 from tests.tasks.processes import worker_args
 
@@ -62,11 +63,7 @@ def test_dashboard_walkthrough_on_a_million_sample_session(
     )
 
     with gunicorn(workers=4, log=tmp_path / "server.log") as base:
-        page.goto(base + "/dashboard")
-        page.fill("input[name=username]", "demo")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("#sessions")
+        sign_in(page, base, "demo", PASSWORD)
         assert page.locator("#sessions tbody tr").count() == 2
         page.screenshot(path=str(ARTIFACTS / "dashboard-sessions.png"), full_page=True)
 

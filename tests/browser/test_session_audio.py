@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from tests.audio import files
 from tests.audio.helpers import add_recording
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.sign_in import sign_in
 from tests.payloads import push_body
 from tests.server import gunicorn
 
@@ -57,11 +58,7 @@ def test_the_session_page_plays_audio_on_the_time_axis(
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     with gunicorn(workers=1, log=tmp_path / "server.log") as base:
-        page.goto(base + "/dashboard")
-        page.fill("input[name=username]", "listener")
-        page.fill("input[name=password]", "correct-horse-1")
-        page.click("button[type=submit]")
-        page.wait_for_selector("#sessions")
+        sign_in(page, base, "listener", "correct-horse-1")
         page.goto(base + "/dashboard/sessions/walk-with-audio")
         page.wait_for_selector("body[data-charts-ready=true]", timeout=60_000)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.dashboard.formatting import format_bytes
 from app.housekeeping import compaction
+from tests.browser.sign_in import sign_in
 from tests.payloads import END, xyz
 from tests.server import gunicorn
 from tests.tasks.data import push_in_batches, session_pk
@@ -24,11 +25,7 @@ def test_the_session_page_shows_stored_bytes_and_bytes_per_sample(
 
     page = offline_page
     with gunicorn(workers=1, log=tmp_path / "server.log") as base:
-        page.goto(base + "/dashboard")
-        page.fill("input[name=username]", "keeper")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("#sessions")
+        sign_in(page, base, "keeper", PASSWORD)
         page.goto(base + "/dashboard/sessions/stored")
         stored = page.locator("#stored-bytes").inner_text()
         per_sample = page.locator("#bytes-per-sample").inner_text()
