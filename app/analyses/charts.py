@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import ChartSeries, RecordingSession
 from app.recordings.samples import series as samples_series
 from app.recordings.samples.sensor_types import session_sensor_types
+from app.web.lenient_json import in_64_bits
 
 GPS_SENSOR = "gps"
 DEFAULT_POINTS = 2000  # about one point per horizontal pixel of a wide chart
@@ -94,9 +95,6 @@ def sensor_series(
     return body
 
 
-_INT64_MIN, _UINT64_END = -(2**63), 2**64
-
-
 def _doubles(value: Any) -> Any:
     """A kept series as it was computed. JSONB stores numbers as decimals and gives 1e20 back
     as the integer 10**20, which the JSON encoder (64-bit integers) refuses: such integers go
@@ -105,7 +103,7 @@ def _doubles(value: Any) -> Any:
         return {key: _doubles(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_doubles(item) for item in value]
-    if isinstance(value, int) and not _INT64_MIN <= value < _UINT64_END:
+    if isinstance(value, int) and not in_64_bits(value):
         return float(value)
     return value
 

@@ -17,6 +17,11 @@ _INT64_MIN, _UINT64_END = -(2**63), 2**64
 _MAX_DIGITS = 20  # as many as 2**64 has: a longer literal (without leading zeros) is beyond
 
 
+def in_64_bits(value: int) -> bool:
+    """Whether orjson reads (and writes) this integer as an integer: signed or unsigned 64 bits."""
+    return _INT64_MIN <= value < _UINT64_END
+
+
 def parse_integer(text: str) -> int | float:
     """An integer literal as orjson reads it: an int within 64 bits, else the nearest float
     (infinite past the double range, which sample validation then rejects)."""
@@ -24,7 +29,7 @@ def parse_integer(text: str) -> int | float:
     if len(digits) <= _MAX_DIGITS:
         value = int(digits or "0")
         value = -value if text.startswith("-") else value
-        if _INT64_MIN <= value < _UINT64_END:
+        if in_64_bits(value):
             return value
     return float(text)
 
