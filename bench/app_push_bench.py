@@ -41,9 +41,9 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.push_bench import (  # noqa: E402  (the project root must be importable first)
-    autocommit_connection,
     background_load,
     busy_percent,
+    count_rows,
     cpu_jiffies,
     default_workers,
     drop_database,
@@ -166,12 +166,6 @@ def upload(port: int, phone: Phone, barrier: threading.Barrier) -> None:
         conn.close()
 
 
-def stored_rows(url: str) -> int:
-    with autocommit_connection(url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM sensor_data")
-        return cursor.fetchone()[0]
-
-
 def percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, int(fraction * len(values)))]
 
@@ -214,7 +208,7 @@ def run(args: argparse.Namespace) -> None:
         if errors:
             raise SystemExit(f"upload failed: {errors[0]}")
         total = args.phones * args.records
-        if (rows := stored_rows(args.database_url)) != total:
+        if (rows := count_rows(args.database_url)) != total:
             raise SystemExit(f"stored {rows} rows, expected {total}")
         seconds = max(p.finished for p in phones) - min(p.started for p in phones)
         latencies = sorted(latency for p in phones for latency in p.latencies)
