@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from app.extensions import limiter
 from tests.app_protocol.app_client import AppApi
 
 
@@ -73,14 +72,6 @@ def test_wrong_password_is_401(client):
 def test_api_errors_keep_their_shape(client):
     body = client.get("/api/auth/me").get_json()
     assert set(body) >= {"error"} and "success" not in body
-
-
-@pytest.fixture
-def limited_client(client):
-    limiter.enabled = True
-    limiter.reset()
-    yield client
-    limiter.enabled = False
 
 
 def test_failed_app_logins_count_per_email_and_answer_429_in_the_apps_shape(limited_client):

@@ -6,22 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.extensions import limiter
 from tests.dashboard.test_dashboard_pages import PASSWORD, csrf, sign_in
 from tests.payloads import END, gps_track, xyz
 from tests.tasks.data import push
 from tests.uploads.files import meta, ndjson, post_upload
 
 SENSORS = ("accelerometer", "gyroscope", "magnetometer", "gravity", "light", "pressure")
-
-
-@pytest.fixture
-def limited_client(client):
-    """The test client with rate limiting switched on, counters fresh (in-process storage)."""
-    limiter.enabled = True
-    limiter.reset()
-    yield client
-    limiter.enabled = False
 
 
 def _recorded(client, headers, session_id="ride"):
