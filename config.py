@@ -120,6 +120,9 @@ class Config:
     COMPACTION_ON_CLOSE = env_bool("COMPACTION_ON_CLOSE", True)
     COMPACTION_DELAY_SECONDS = env_int("COMPACTION_DELAY_SECONDS", 60)
     COMPACTION_IDLE_MINUTES = env_int("COMPACTION_IDLE_MINUTES", 120)
+    # A push's group of at least this many samples of one sensor type, all later than what
+    # the session holds, is written straight as a chunk (0 turns that off).
+    APPEND_CHUNK_MIN_SAMPLES = env_int("APPEND_CHUNK_MIN_SAMPLES", 1000)
     MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
     # About a day of 3 sensors at 100 Hz as CSV (25.9 M rows: 1.1 GiB with short readings, 2.0
     # with full float precision), and what 512 MiB of gzip of noisy readings decodes to (3-4x).

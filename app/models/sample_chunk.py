@@ -5,12 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.models.base import Base, JSONDocument, UTCDateTime
 from app.models.recording import BigId
+
+# Chunks below this size are merged by compaction; the partial index finds sessions holding
+# them without reading the big ones (app/recordings/samples/compaction.py).
+SMALL_CHUNK_SAMPLES = 10_000
 
 
 class SampleChunk(Base):
@@ -37,6 +49,13 @@ class SampleChunk(Base):
             "recording_session_id",
             "sensor_type_id",
             "first_timestamp",
+        ),
+        Index(
+            "ix_sample_chunks_small",
+            "recording_session_id",
+            "sensor_type_id",
+            postgresql_where=text(f"sample_count < {SMALL_CHUNK_SAMPLES}"),
+            sqlite_where=text(f"sample_count < {SMALL_CHUNK_SAMPLES}"),
         ),
     )
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
+
 from app.clock import from_ms
 from app.models import RecordingSession
 from app.recordings.last_write_wins import (
@@ -18,7 +20,8 @@ from app.recordings.last_write_wins import (
     lock_or_create_provisional,
     lock_or_create_session,
 )
-from app.recordings.samples.fields import admit_samples
+from app.recordings.samples.appending import split_appends, write_appends
+from app.recordings.samples.fields import Admission, admit_samples
 from app.recordings.samples.unfolding import unfold_for_batch
 from app.recordings.samples.writing import UpsertCounts, upsert_samples
 from app.recordings.schemas import SessionIn
@@ -61,8 +64,7 @@ def store_batch(
     session, created = _lock_session(user_id, incoming, samples, stamp, provisional)
     changed = apply_changes(session, incoming.changes()) and not created
     admission = admit_samples(session.id, samples, key_cap)
-    unfold_for_batch(session.id, admission.kept, admission.type_ids, admission.chunked_until)
-    counts = upsert_samples(session.id, admission.kept, stamp, admission.type_ids)
+    counts = _write(user_id, session.id, admission, stamp)
     session.data_count += counts.inserted
     session.last_synced_at = stamp
     if not session.is_active and "is_uploaded" not in incoming.model_fields_set:
@@ -72,6 +74,22 @@ def store_batch(
     if changed:
         session.updated_at = stamp
     return StoredBatch(session, created, changed, counts, admission.refused)
+
+
+def _write(user_id: int, session_pk: int, admission: Admission, stamp: datetime) -> UpsertCounts:
+    """Appended groups as chunks, the rest through unfolding and the upsert."""
+    min_samples = current_app.config["APPEND_CHUNK_MIN_SAMPLES"]
+    appends: dict[int, list[dict]] = {}
+    rest = admission.kept
+    if min_samples > 0:
+        stored_until = admission.rows_until.copy()
+        for type_id, end in admission.chunked_until.items():
+            stored_until[type_id] = max(end, stored_until.get(type_id, end))
+        appends, rest = split_appends(rest, admission.type_ids, stored_until, min_samples)
+    unfold_for_batch(session_pk, rest, admission.type_ids, admission.chunked_until)
+    counts = upsert_samples(session_pk, rest, stamp, admission.type_ids)
+    appended = write_appends(user_id, session_pk, appends, stamp)
+    return UpsertCounts(counts.inserted + appended, counts.updated)
 
 
 def _lock_session(

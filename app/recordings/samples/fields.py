@@ -35,15 +35,21 @@ from app.extensions import db
 from app.recordings.samples.sensor_types import ensure_sensor_types
 
 # What a batch needs to know of its sensor types, in one round trip (a small batch's time is
-# mostly round trips): their ids, the keys the session holds for each, and where the session's
+# mostly round trips): their ids, the keys the session holds for each, where the session's
 # chunks of each end (the last chunk's end: chunks never overlap), so a batch after them
-# needs no look at the chunks (app/recordings/samples/unfolding.py).
+# needs no look at the chunks (app/recordings/samples/unfolding.py), and the newest row of
+# each, so a batch after both may be written as a chunk (app/recordings/samples/appending.py).
+# Both ends are one backward step on an index.
 _KNOWN = text(
     """
     SELECT t.name, t.id, f.name, (
         SELECT c.last_timestamp FROM sample_chunks AS c
         WHERE c.recording_session_id = :session AND c.sensor_type_id = t.id
         ORDER BY c.first_timestamp DESC LIMIT 1
+    ), (
+        SELECT d.timestamp FROM sensor_data AS d
+        WHERE d.recording_session_id = :session AND d.sensor_type_id = t.id
+        ORDER BY d.timestamp DESC LIMIT 1
     )
     FROM sensor_types AS t
     LEFT JOIN sample_fields AS f
@@ -91,6 +97,7 @@ class Admission:
     refused: list[tuple[int, str]]  # (position in the batch, error) of the samples skipped
     type_ids: dict[str, int]  # the id of every sensor type of the batch
     chunked_until: dict[int, int]  # the end of the session's last chunk, per sensor type id
+    rows_until: dict[int, int]  # the session's newest row, per sensor type id
 
 
 def admit_samples(session_pk: int, samples: list[dict], cap: int) -> Admission:
@@ -101,8 +108,8 @@ def admit_samples(session_pk: int, samples: list[dict], cap: int) -> Admission:
     them. Must run under the session lock.
     """
     if not samples:
-        return Admission(samples, [], {}, {})
-    type_ids, known, chunked_until = _known(
+        return Admission(samples, [], {}, {}, {})
+    type_ids, known, chunked_until, rows_until = _known(
         session_pk, {sample["sensor_type"] for sample in samples}
     )
     added: list[tuple[int, str]] = []
@@ -123,10 +130,10 @@ def admit_samples(session_pk: int, samples: list[dict], cap: int) -> Admission:
     if added:
         _register(session_pk, added)
     if not refused:
-        return Admission(samples, [], type_ids, chunked_until)
+        return Admission(samples, [], type_ids, chunked_until, rows_until)
     skipped = {index for index, _ in refused}
     kept = [s for i, s in enumerate(samples) if i not in skipped]
-    return Admission(kept, refused, type_ids, chunked_until)
+    return Admission(kept, refused, type_ids, chunked_until, rows_until)
 
 
 @dataclass(frozen=True)
@@ -168,22 +175,25 @@ def _refusal(sensor_type: str, cap: int, key: str) -> str:
 
 def _known(
     session_pk: int, names: set[str]
-) -> tuple[dict[str, int], dict[int, set[str]], dict[int, int]]:
-    """The ids of the sensor types `names`, the keys the session holds for each, and the end
-    of the session's last chunk of each (types without chunks left out)."""
+) -> tuple[dict[str, int], dict[int, set[str]], dict[int, int], dict[int, int]]:
+    """The ids of the sensor types `names`, the keys the session holds for each, the end of
+    the session's last chunk of each and its newest row of each (types without left out)."""
     type_ids: dict[str, int] = {}
     known: dict[int, set[str]] = {}
     chunked_until: dict[int, int] = {}
+    rows_until: dict[int, int] = {}
     rows = db.session.execute(_KNOWN, {"session": session_pk, "names": list(names)})
-    for type_name, type_id, field, chunks_end in rows:
+    for type_name, type_id, field, chunks_end, rows_end in rows:
         type_ids[type_name] = type_id
         if field is not None:
             known.setdefault(type_id, set()).add(field)
         if chunks_end is not None:
             chunked_until[type_id] = chunks_end
-    if len(type_ids) < len(names):  # a sensor type never seen before: no keys, no chunks
+        if rows_end is not None:
+            rows_until[type_id] = rows_end
+    if len(type_ids) < len(names):  # a sensor type never seen before: no keys, no samples
         type_ids = ensure_sensor_types(names)
-    return type_ids, known, chunked_until
+    return type_ids, known, chunked_until, rows_until
 
 
 def _register(session_pk: int, fields: list[tuple[int, str]]) -> None:
