@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.push_bench import (  # noqa: E402  (the project root must be importable first)
     background_load,
     busy_percent,
-    count_rows,
+    count_samples,
     cpu_jiffies,
     default_workers,
     drop_database,
@@ -208,7 +208,7 @@ def run(args: argparse.Namespace) -> None:
         if errors:
             raise SystemExit(f"upload failed: {errors[0]}")
         total = args.phones * args.records
-        if (rows := count_rows(args.database_url)) != total:
+        if (rows := count_samples(args.database_url)) != total:
             raise SystemExit(f"stored {rows} rows, expected {total}")
         seconds = max(p.finished for p in phones) - min(p.started for p in phones)
         latencies = sorted(latency for p in phones for latency in p.latencies)

@@ -46,7 +46,7 @@ from bench.push_bench import (  # noqa: E402
     bench_main,
     checkpoint,
     compact_samples,
-    count_rows,
+    count_samples,
     database_name,
     keep_or_drop_database,
     migrate,
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> None:
                 print(
                     f"pushed: {args.samples:,} samples in {requests} requests, {push_seconds:.1f} s"
                 )
-                if (stored := count_rows(args.database_url)) != args.samples:
+                if (stored := count_samples(args.database_url)) != args.samples:
                     raise RuntimeError(
                         f"sensor_data holds {stored:,} rows, pushed {args.samples:,}"
                     )

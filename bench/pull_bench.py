@@ -48,7 +48,7 @@ from bench.push_bench import (  # noqa: E402
     busy_percent,
     checkpoint,
     compact_samples,
-    count_rows,
+    count_samples,
     cpu_jiffies,
     database_name,
     free_port,
@@ -364,7 +364,7 @@ def run(args: argparse.Namespace) -> None:
                     f"pushed: {args.samples:,} samples in {requests} requests, "
                     f"{push_seconds:.1f} s ({args.samples / push_seconds:,.0f} samples/s)"
                 )
-                stored = count_rows(args.database_url)
+                stored = count_samples(args.database_url)
                 if stored != args.samples:
                     raise RuntimeError(
                         f"sensor_data holds {stored:,} rows, pushed {args.samples:,}"

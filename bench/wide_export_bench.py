@@ -46,7 +46,7 @@ from bench.push_bench import (  # noqa: E402
     SESSION_START,
     bench_main,
     checkpoint,
-    count_rows,
+    count_samples,
     database_name,
     keep_or_drop_database,
     migrate,
@@ -192,7 +192,7 @@ def run(args: argparse.Namespace) -> None:
                 token = register_user(server.port)
                 requests, seconds = push_wide(server.port, token, args)
                 print(f"pushed: {args.samples:,} samples in {requests} requests, {seconds:.1f} s")
-                if (stored := count_rows(args.database_url)) != args.samples:
+                if (stored := count_samples(args.database_url)) != args.samples:
                     raise RuntimeError(f"sensor_data holds {stored:,} rows")
                 checkpoint(args.database_url)
                 for fmt in args.formats:

@@ -58,13 +58,16 @@ class EncodedChunk:
     meta: ChunkMeta
 
 
-def encode_chunk(samples: Sequence[Sample], *, level: int = ZSTD_LEVEL) -> EncodedChunk:
-    """One payload for samples sorted by timestamp (unique int64 timestamps, dict data)."""
+def encode_chunk(
+    samples: Sequence[Sample], *, level: int = ZSTD_LEVEL, try_encodings: bool = True
+) -> EncodedChunk:
+    """One payload for samples sorted by timestamp (unique int64 timestamps, dict data);
+    `try_encodings=False` trades a little size for speed (chunk_parquet.UNTRIED)."""
     if not samples:
         raise ValueError("a chunk holds at least one sample")
     timestamps = _timestamps(samples)
     layout = plan([data for _, data in samples])
-    payload = write_payload(timestamps, layout, level)
+    payload = write_payload(timestamps, layout, level, try_encodings=try_encodings)
     return EncodedChunk(payload, _meta(timestamps, layout))
 
 

@@ -24,8 +24,11 @@ ROW_GROUP_ROWS = 32_768
 ZSTD_LEVEL = 3
 # Each typed column is written with whichever Parquet encoding makes it smallest on a trial of
 # TRIAL_ROWS of its values: quantised sensor values repeat (a dictionary wins), noisy ones do
-# not (byte-stream-split wins), slowly drifting ones compress best plain.
+# not (byte-stream-split wins), slowly drifting ones compress best plain. A chunk written on
+# the push path skips the trials (most of its encoding time) and takes the usual winner,
+# UNTRIED; compaction writes it again with trials when it merges it.
 TRIAL_ROWS = 16_384
+UNTRIED = {"float32": "BYTE_STREAM_SPLIT", "float64": "BYTE_STREAM_SPLIT", "int64": "PLAIN"}
 _CANDIDATES = {
     "float32": ("DICTIONARY", "BYTE_STREAM_SPLIT", "PLAIN"),
     "float64": ("DICTIONARY", "BYTE_STREAM_SPLIT", "PLAIN"),
@@ -33,7 +36,9 @@ _CANDIDATES = {
 }
 
 
-def write_payload(timestamps: np.ndarray, layout: Layout, level: int) -> bytes:
+def write_payload(
+    timestamps: np.ndarray, layout: Layout, level: int, *, try_encodings: bool = True
+) -> bytes:
     """The Parquet file of one chunk."""
     columns = {"ts": pa.array(timestamps)}
     columns |= {f"c{i}": column.values for i, column in enumerate(layout.columns)}
@@ -42,8 +47,10 @@ def write_payload(timestamps: np.ndarray, layout: Layout, level: int) -> bytes:
     table = pa.table(columns)
     dictionary, encodings = ["rest"], {"ts": "DELTA_BINARY_PACKED"}
     for i, column in enumerate(layout.columns):
-        trial = _spread_sample(table[f"c{i}"])
-        best = min(_CANDIDATES[column.kind], key=lambda e: _encoded_size(trial, e, level))
+        best = UNTRIED[column.kind]
+        if try_encodings:
+            trial = _spread_sample(table[f"c{i}"])
+            best = min(_CANDIDATES[column.kind], key=lambda e: _encoded_size(trial, e, level))
         if best == "DICTIONARY":
             dictionary.append(f"c{i}")
         else:

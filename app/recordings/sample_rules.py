@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, InstanceOf, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from app.recordings.sample_keys import KeyLimits, key_problems
@@ -24,7 +24,10 @@ class SampleIn(TypedDict):
 
     sensor_type: SensorType
     timestamp: Annotated[int, Field(strict=True, ge=EARLIEST_TIMESTAMP_MS)]
-    data: dict[str, Any]
+    # An object, taken as it is: it comes from a JSON parser, so its keys are strings, and
+    # `dict[str, Any]` would copy every sample's data (five times the cost of the whole
+    # validation of a 5,000-sample batch). Its contents are checked below.
+    data: InstanceOf[dict]
 
 
 _SAMPLES = TypeAdapter(list[SampleIn])

@@ -19,7 +19,7 @@ from __future__ import annotations
 from itertools import groupby
 from operator import itemgetter
 
-from app.recordings.samples.chunks import to_micros, write_chunk
+from app.recordings.samples.chunks import chunk_values, insert_chunks, to_micros
 
 DEFAULT_MIN_SAMPLES = 1000
 _NOTHING = -(1 << 63)
@@ -53,9 +53,16 @@ def split_appends(
 def write_appends(user_id: int, session_pk: int, appends: dict[int, list[dict]], stamp) -> int:
     """Write each group as one chunk stamped `stamp`; returns how many samples were stored."""
     micros = to_micros(stamp)
-    written = 0
-    for type_id, group in appends.items():
-        stamped = [(sample["timestamp"], sample["data"], micros) for sample in group]
-        write_chunk(user_id, session_pk, type_id, stamped)
-        written += len(stamped)
-    return written
+    rows = [
+        chunk_values(
+            user_id,
+            session_pk,
+            type_id,
+            [(sample["timestamp"], sample["data"], micros) for sample in group],
+            # Compaction merges these small chunks, choosing encodings then.
+            try_encodings=False,
+        )
+        for type_id, group in appends.items()
+    ]
+    insert_chunks(rows)
+    return sum(len(group) for group in appends.values())

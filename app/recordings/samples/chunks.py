@@ -163,27 +163,48 @@ def changed_since(chunk_id: int, since_micros: int) -> Iterator[tuple[int, dict[
 
 
 def write_chunk(
-    user_id: int, session_pk: int, type_id: int, samples: Sequence[StampedSample]
+    user_id: int,
+    session_pk: int,
+    type_id: int,
+    samples: Sequence[StampedSample],
+    *,
+    try_encodings: bool = True,
 ) -> None:
     """One chunk of `samples` (sorted by timestamp, unique), in the caller's transaction."""
-    encoded = encode_chunk([(ts, data) for ts, data, _ in samples])
+    insert_chunks([chunk_values(user_id, session_pk, type_id, samples, try_encodings)])
+
+
+def chunk_values(
+    user_id: int,
+    session_pk: int,
+    type_id: int,
+    samples: Sequence[StampedSample],
+    try_encodings: bool = True,
+) -> dict[str, Any]:
+    """The `sample_chunks` row of one chunk of `samples` (sorted by timestamp, unique)."""
+    encoded = encode_chunk([(ts, data) for ts, data, _ in samples], try_encodings=try_encodings)
     micros = [stamp for _, _, stamp in samples]
     meta = encoded.meta
-    db.session.execute(
-        insert(SampleChunk).values(
-            user_id=user_id,
-            recording_session_id=session_pk,
-            sensor_type_id=type_id,
-            first_timestamp=meta.first_timestamp,
-            last_timestamp=meta.last_timestamp,
-            sample_count=meta.count,
-            max_updated_at=from_micros(max(micros)),
-            field_ranges={f.name: [f.min, f.max] for f in meta.fields},
-            payload=encoded.payload,
-            stamps=encode_stamps(micros),
-            created_at=datetime.now(UTC),
-        )
-    )
+    return {
+        "user_id": user_id,
+        "recording_session_id": session_pk,
+        "sensor_type_id": type_id,
+        "first_timestamp": meta.first_timestamp,
+        "last_timestamp": meta.last_timestamp,
+        "sample_count": meta.count,
+        "max_updated_at": from_micros(max(micros)),
+        "field_ranges": {f.name: [f.min, f.max] for f in meta.fields},
+        "payload": encoded.payload,
+        "stamps": encode_stamps(micros),
+        "created_at": datetime.now(UTC),
+    }
+
+
+def insert_chunks(rows: list[dict[str, Any]]) -> None:
+    """Insert chunk rows in one statement, through Core: the ORM's bulk path costs about a
+    millisecond per chunk on the push path."""
+    if rows:
+        db.session.connection().execute(insert(SampleChunk.__table__), rows)
 
 
 def delete_chunks(chunk_ids: Sequence[int]) -> None:
