@@ -1,5 +1,6 @@
-"""Storage benchmark: bytes on disk per sample of a realistic one-hour session, open (rows) and
-closed (compacted into column chunks), on PostgreSQL, pushed through the real server.
+"""Storage benchmark: bytes on disk per sample of a realistic one-hour session, open (appended
+chunks and rows) and closed (compacted into chunks), on PostgreSQL, pushed through the real
+server.
 
     .venv/bin/python bench/storage_bench.py [--seconds 3600] [--batch 5000] [--keep]
         [--database-url postgresql://postgres@127.0.0.1:5432/koodtx_storage_bench]
@@ -11,7 +12,8 @@ What it does, in order:
     bench/realistic_session.py — accelerometer, gyroscope and magnetometer at 100 Hz with
     float32 values, GPS at 1 Hz — through `POST /api/sync/push` in batches of `--batch`
     samples, in time order, the session still open.
- 3. Measures the open session: all sample storage (`sensor_data`, `sample_chunks`,
+ 3. Measures the open session (large append-only groups are chunks already, GPS fixes rows):
+    all sample storage (`sensor_data`, `sample_chunks`,
     `sample_fields`: heap, indexes, TOAST) after `VACUUM (ANALYZE)`, minus the empty storage.
  4. Closes the session with one more push and runs `flask compact-samples` (what the Celery
     task does after a close), then measures again: after `VACUUM (ANALYZE)` — the pages the rows
@@ -153,6 +155,7 @@ def run(args: argparse.Namespace) -> None:
             seconds = push_all(server.port, token, samples, args.batch)
             print(f"push: {len(samples) / seconds:,.0f} samples/s")
             open_bytes = sample_storage(args.database_url) - empty
+            open_rows, open_chunks, _ = chunk_facts(args.database_url)
             close_session(server.port, token, samples)
             compaction_seconds = compact_samples(args)
             rows, chunks, in_chunks = chunk_facts(args.database_url)
@@ -169,7 +172,10 @@ def run(args: argparse.Namespace) -> None:
     n = len(samples)
     print(f"compaction: {n / compaction_seconds:,.0f} samples/s ({chunks} chunks, flask CLI)")
     print(f"raw JSON of the samples' data + 8-byte timestamps: {raw_bytes / n:.1f} B/sample")
-    print(f"open session (rows): {open_bytes / n:.1f} B/sample ({open_bytes:,} bytes)")
+    print(
+        f"open session: {open_bytes / n:.1f} B/sample ({open_bytes:,} bytes; {open_chunks} chunks"
+        f" appended by the pushes, {open_rows:,} samples as rows)"
+    )
     print(
         f"closed session after VACUUM: {closed_bytes / n:.2f} B/sample ({closed_bytes:,} bytes;"
         " the rows' pages stay with sensor_data, free for later pushes)"
