@@ -111,7 +111,7 @@ def load_session(app, samples: int) -> int:
         db.session.add(session)
         ids = ensure_sensor_types({"accelerometer", "gyroscope", "gps"})
         db.session.commit()
-        pk = session.id
+        pk, user_id = session.id, user.id
 
         rng = np.random.default_rng(42)
         gps = seconds
@@ -120,13 +120,13 @@ def load_session(app, samples: int) -> int:
         rows += _xyz_rows(ids["gyroscope"], motion // 2, 10, rng, spikes=False)
         rows += _gps_rows(ids["gps"], gps, rng)
         stamp = datetime.now(UTC).isoformat()
-        body = "".join(f"{ts}\t{stamp}\t{stamp}\t{pk}\t{rest}\n" for ts, rest in rows)
+        body = "".join(f"{ts}\t{stamp}\t{stamp}\t{pk}\t{rest}\t{user_id}\n" for ts, rest in rows)
         raw = db.engine.raw_connection()
         try:
             with raw.cursor() as cursor:
                 cursor.copy_expert(
                     "COPY sensor_data (timestamp, created_at, updated_at, recording_session_id,"
-                    " sensor_type_id, data) FROM STDIN",
+                    " sensor_type_id, data, user_id) FROM STDIN",
                     io.StringIO(body),
                 )
             raw.commit()

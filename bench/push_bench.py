@@ -69,7 +69,9 @@ SENSOR_BASELINE = {
     "magnetometer": ((22.0, -4.5, -41.0), 1.5),
 }
 SESSION_START = datetime(2025, 11, 13, 8, 0, tzinfo=UTC)
-COPY_COLUMNS = "timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data"
+COPY_COLUMNS = (
+    "timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data, user_id"
+)
 
 
 # --------------------------------------------------------------------------- command line
@@ -558,14 +560,15 @@ def copy_text(value: str) -> str:
     )
 
 
-def session_pks(url: str, sessions: int) -> dict[int, int]:
-    """Database ids of the pushed sessions, so the copied rows carry the same session keys."""
+def session_pks(url: str, sessions: int) -> dict[int, tuple[int, int]]:
+    """(database id, user id) of the pushed sessions, so the copied rows carry the same keys."""
     wanted = [session_uuid(i) for i in range(sessions)]
     with closing(psycopg2.connect(libpq_url(url))) as connection, connection.cursor() as cursor:
         cursor.execute(
-            "SELECT session_id, id FROM recording_sessions WHERE session_id = ANY(%s)", (wanted,)
+            "SELECT session_id, id, user_id FROM recording_sessions WHERE session_id = ANY(%s)",
+            (wanted,),
         )
-        by_uuid = dict(cursor.fetchall())
+        by_uuid = {uuid: (pk, user) for uuid, pk, user in cursor.fetchall()}
     return {i: by_uuid[session_uuid(i)] for i in range(sessions)}
 
 
@@ -576,16 +579,20 @@ def sensor_type_ids(url: str) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-def copy_buffer(batches: list[Batch], pks: dict[int, int], types: dict[str, int]) -> io.StringIO:
+def copy_buffer(
+    batches: list[Batch], pks: dict[int, tuple[int, int]], types: dict[str, int]
+) -> io.StringIO:
     """The same rows the push wrote, as COPY text. Built before the clock starts."""
     stamp = datetime.now(UTC).isoformat()
     lines = []
     for batch in batches:
-        pk = pks[batch.session_index]
+        pk, user = pks[batch.session_index]
         for sample in batch.samples[batch.repeated :]:
             data = copy_text(orjson.dumps(sample["data"]).decode())
             type_id = types[sample["sensor_type"]]
-            lines.append(f"{sample['timestamp']}\t{stamp}\t{stamp}\t{pk}\t{type_id}\t{data}\n")
+            lines.append(
+                f"{sample['timestamp']}\t{stamp}\t{stamp}\t{pk}\t{type_id}\t{data}\t{user}\n"
+            )
     return io.StringIO("".join(lines))
 
 

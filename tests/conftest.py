@@ -108,7 +108,10 @@ def _truncate_all() -> None:
 @pytest.fixture(autouse=True)
 def clean_state(app):
     limiter.enabled = False
+    config = dict(app.config)  # a test may change settings of the shared app: undone below
     yield
+    app.config.clear()
+    app.config.update(config)
     with app.app_context():
         db.session.remove()
         _truncate_all()

@@ -80,7 +80,17 @@ class SensorData(Base):
     """
 
     __tablename__ = "sensor_data"
-    __table_args__ = (UniqueConstraint("recording_session_id", "sensor_type_id", "timestamp"),)
+    # The owner is part of the key, as in sample_chunks, so the table can be distributed by
+    # user; last, so the readers' (session, sensor type, timestamp) range scans use it as is.
+    __table_args__ = (
+        UniqueConstraint(
+            "recording_session_id",
+            "sensor_type_id",
+            "timestamp",
+            "user_id",
+            name="uq_sensor_data_session_type_timestamp_user",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     timestamp: Mapped[int] = mapped_column(BigInteger)
@@ -94,6 +104,8 @@ class SensorData(Base):
     # per inserted sample (about a third of the ingest time, measured with bench/push_bench.py).
     sensor_type_id: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    # The session's user (no foreign key, for the same reason as above).
+    user_id: Mapped[int] = mapped_column(Integer)
 
 
 class SyncLog(Base):

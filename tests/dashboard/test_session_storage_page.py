@@ -23,6 +23,7 @@ def _figures(client, session_id: str) -> tuple[str, float]:
 
 def test_the_session_page_shows_stored_bytes_and_bytes_per_sample(app, client, register):
     account = register("carol")
+    app.config["APPEND_CHUNK_MIN_SAMPLES"] = 0  # rows first, as small batches are stored
     push_in_batches(client, account.headers, "run", xyz("accelerometer", 2000), end_time=END)
     assert sign_in(client, "carol").status_code == 302
 

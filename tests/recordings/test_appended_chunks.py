@@ -24,9 +24,7 @@ def exact(value) -> str:
 
 @pytest.fixture
 def appends_of_five(app):
-    app.config["APPEND_CHUNK_MIN_SAMPLES"] = 5
-    yield
-    app.config["APPEND_CHUNK_MIN_SAMPLES"] = 1000
+    app.config["APPEND_CHUNK_MIN_SAMPLES"] = 5  # the shared app's settings are reset after
 
 
 def _layout(app, session_id: str = "s") -> tuple[list[tuple[int, int, int]], int]:

@@ -417,17 +417,18 @@ def test_a_push_with_a_new_key_in_every_sample_is_refused_sample_by_sample(user)
 def _store_wide_before_the_caps(system, session_id: str, keys: int) -> None:
     """`keys` samples each with a key of its own, written as the server stored them before
     the caps, and registered the way the upgrade's backfill registers them."""
-    ((pk, type_id),) = system.query(
-        "SELECT s.id, t.id FROM recording_sessions AS s, sensor_types AS t"
+    ((pk, type_id, user_id),) = system.query(
+        "SELECT s.id, t.id, s.user_id FROM recording_sessions AS s, sensor_types AS t"
         " WHERE s.session_id = %s AND t.name = 'accelerometer'",
         (session_id,),
     )
-    params = {"pk": pk, "type": type_id, "t0": T0 + 1_000_000, "last": keys - 1}
+    params = {"pk": pk, "type": type_id, "user": user_id, "t0": T0 + 1_000_000, "last": keys - 1}
     system.query(
         "INSERT INTO sensor_data"
-        " (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)"
+        " (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data,"
+        " user_id)"
         " SELECT %(t0)s + 10 * i, now(), now(), %(pk)s, %(type)s,"
-        "        jsonb_build_object('w' || lpad(i::text, 5, '0'), i)"
+        "        jsonb_build_object('w' || lpad(i::text, 5, '0'), i), %(user)s"
         " FROM generate_series(0, %(last)s) AS i",
         params,
     )

@@ -129,7 +129,7 @@ def test_upsert_counts_new_and_changed_keys_and_leaves_identical_rows(user_id):
     )
 
     stamp = begin_stamped_write()
-    result = upsert_samples(session_pk, batch, stamp)
+    result = upsert_samples(session_pk, batch, stamp, user_id=user_id)
     db.session.commit()
 
     assert (result.inserted, result.updated) == (1, 1)
@@ -157,7 +157,9 @@ def test_new_keys_are_inserted_wherever_they_fall_relative_to_stored_ones(user_i
 
     stamp = begin_stamped_write()
     timestamps = _around_stored_keys(where, count)
-    result = upsert_samples(session_pk, [sample(t) for t in sorted(timestamps)], stamp)
+    result = upsert_samples(
+        session_pk, [sample(t) for t in sorted(timestamps)], stamp, user_id=user_id
+    )
     db.session.commit()
 
     assert (result.inserted, result.updated) == (count, 0)
@@ -168,7 +170,7 @@ def test_upsert_of_an_empty_batch_writes_nothing(user_id):
     session_pk = _stored_session(user_id)
 
     stamp = begin_stamped_write()
-    result = upsert_samples(session_pk, [], stamp)
+    result = upsert_samples(session_pk, [], stamp, user_id=user_id)
     db.session.commit()
 
     assert (result.inserted, result.updated) == (0, 0)

@@ -20,6 +20,7 @@ from app.recordings.samples.writing import restore_samples
 
 
 def unfold_for_batch(
+    user_id: int,
     session_pk: int,
     samples: list[dict],
     type_ids: dict[str, int],
@@ -37,10 +38,10 @@ def unfold_for_batch(
     reaching = {t: span for t, span in spans.items() if span[0] <= chunked_until.get(t, -1 << 63)}
     if not reaching:
         return 0
-    return unfold_chunks(session_pk, chunks_meeting(session_pk, reaching))
+    return unfold_chunks(user_id, session_pk, chunks_meeting(session_pk, reaching))
 
 
-def unfold_chunks(session_pk: int, chunks: list) -> int:
+def unfold_chunks(user_id: int, session_pk: int, chunks: list) -> int:
     """Turn `chunks` (ChunkInfo) back into rows with their stamps, in the caller's transaction."""
     if not chunks:
         return 0
@@ -48,7 +49,7 @@ def unfold_chunks(session_pk: int, chunks: list) -> int:
     restored = 0
     for chunk in chunks:
         samples = [(ts, data, from_micros(us)) for ts, data, us in stamped_samples(chunk.id)]
-        restore_samples(session_pk, chunk.sensor_type_id, samples)
+        restore_samples(session_pk, chunk.sensor_type_id, samples, user_id=user_id)
         restored += len(samples)
     delete_chunks([chunk.id for chunk in chunks])
     return restored

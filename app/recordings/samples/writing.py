@@ -64,17 +64,19 @@ _PG_OVERLAPS = text(
 
 _PG_COPY = (
     "COPY sensor_data (timestamp, created_at, updated_at, recording_session_id, sensor_type_id,"
-    " data) FROM STDIN"
+    " data, user_id) FROM STDIN"
 )
+_KEY = "(recording_session_id, sensor_type_id, timestamp, user_id)"
 
 _PG_UPSERT = text(
     f"""
     WITH written AS (
         INSERT INTO sensor_data
-            (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
-        SELECT timestamp, :stamp, :stamp, :session, sensor_type_id, data
+            (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data,
+             user_id)
+        SELECT timestamp, :stamp, :stamp, :session, sensor_type_id, data, :user
         FROM ({_PG_INCOMING}) AS incoming
-        ON CONFLICT (recording_session_id, sensor_type_id, timestamp) DO UPDATE
+        ON CONFLICT {_KEY} DO UPDATE
             SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
             WHERE sensor_data.data IS DISTINCT FROM EXCLUDED.data
         RETURNING xmax = 0 AS inserted
@@ -106,10 +108,10 @@ _SQLITE_EXISTING = text(
 _SQLITE_UPSERT = text(
     f"""
     INSERT INTO sensor_data
-        (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
-    SELECT ts, :stamp, :stamp, :session, sensor_type_id, data
+        (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data, user_id)
+    SELECT ts, :stamp, :stamp, :session, sensor_type_id, data, :user
     FROM ({_SQLITE_INCOMING}) WHERE true
-    ON CONFLICT (recording_session_id, sensor_type_id, timestamp) DO UPDATE
+    ON CONFLICT {_KEY} DO UPDATE
         SET data = excluded.data, updated_at = excluded.updated_at
         WHERE sensor_data.data IS NOT excluded.data
     """
@@ -117,11 +119,17 @@ _SQLITE_UPSERT = text(
 
 
 def upsert_samples(
-    session_pk: int, samples: list[dict], stamp: datetime, type_ids: dict[str, int] | None = None
+    session_pk: int,
+    samples: list[dict],
+    stamp: datetime,
+    type_ids: dict[str, int] | None = None,
+    *,
+    user_id: int,
 ) -> UpsertCounts:
     """Insert new keys, overwrite changed data (last write wins), leave identical rows alone.
 
-    `samples` must hold each (sensor_type, timestamp) key once, sorted by that key. Counts of
+    `samples` must hold each (sensor_type, timestamp) key once, sorted by that key; `user_id`
+    is the session's owner, part of the key. Counts of
     identical rows are what is left: `len(samples) - inserted - updated`. `type_ids` (from
     `ensure_sensor_types`) saves looking the names up again.
     """
@@ -137,12 +145,13 @@ def upsert_samples(
     ):
         try:
             with db.session.begin_nested():
-                return UpsertCounts(_pg_copy(session_pk, samples, stamp, type_ids), 0)
+                copied = _pg_copy(session_pk, user_id, samples, stamp, type_ids)
+                return UpsertCounts(copied, 0)
         except (IntegrityError, psycopg2.IntegrityError):
             pass  # someone wrote these keys after all: the upsert sorts it out
     # Sorted keys make SQLite's text comparison of `data` a comparison of content.
     batch = orjson.dumps(samples, option=orjson.OPT_SORT_KEYS).decode()
-    params = {"batch": batch, "stamp": stamp, "session": session_pk}
+    params = {"batch": batch, "stamp": stamp, "session": session_pk, "user": user_id}
     if connection.dialect.name == "postgresql":
         inserted, updated = connection.execute(_PG_UPSERT, params).one()
         return UpsertCounts(inserted, updated)
@@ -167,13 +176,17 @@ def _pg_overlaps(session_pk: int, samples: list[dict], type_ids: dict[str, int])
     return db.session.connection().execute(_PG_OVERLAPS, params).scalar_one()
 
 
-def _pg_copy(session_pk: int, samples: list[dict], stamp: datetime, type_ids: dict) -> int:
+def _pg_copy(
+    session_pk: int, user_id: int, samples: list[dict], stamp: datetime, type_ids: dict
+) -> int:
     """COPY the batch in (text format) through the session's own connection and transaction."""
     when = stamp.isoformat()
     prefix = {name: f"\t{when}\t{when}\t{session_pk}\t{id_}\t" for name, id_ in type_ids.items()}
+    suffix = f"\t{user_id}\n"
     dumps = orjson.dumps
     lines = [
-        f"{s['timestamp']}{prefix[s['sensor_type']]}{dumps(s['data']).decode()}\n" for s in samples
+        f"{s['timestamp']}{prefix[s['sensor_type']]}{dumps(s['data']).decode()}{suffix}"
+        for s in samples
     ]
     # JSON text has no raw tabs or newlines; backslashes mean something to COPY: escape them.
     text_ = "".join(lines).replace("\\", "\\\\")
@@ -189,8 +202,8 @@ def _pg_copy(session_pk: int, samples: list[dict], stamp: datetime, type_ids: di
 _PG_RESTORE = text(
     """
     INSERT INTO sensor_data
-        (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
-    SELECT r.timestamp, r.stamp, r.stamp, :session, :type, CAST(r.data AS jsonb)
+        (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data, user_id)
+    SELECT r.timestamp, r.stamp, r.stamp, :session, :type, CAST(r.data AS jsonb), :user
     FROM json_to_recordset(CAST(:batch AS json))
          AS r(timestamp bigint, stamp timestamptz, data json)
     """
@@ -200,9 +213,9 @@ _PG_RESTORE = text(
 _SQLITE_RESTORE = text(
     """
     INSERT INTO sensor_data
-        (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data)
+        (timestamp, created_at, updated_at, recording_session_id, sensor_type_id, data, user_id)
     SELECT json_extract(value, '$.timestamp'), json_extract(value, '$.stamp'),
-           json_extract(value, '$.stamp'), :session, :type, json_extract(value, '$.data')
+           json_extract(value, '$.stamp'), :session, :type, json_extract(value, '$.data'), :user
     FROM json_each(:batch) WHERE true ORDER BY key
     """
 )
@@ -210,7 +223,7 @@ _SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQ
 
 
 def restore_samples(
-    session_pk: int, type_id: int, samples: list[tuple[int, dict, datetime]]
+    session_pk: int, type_id: int, samples: list[tuple[int, dict, datetime]], *, user_id: int
 ) -> None:
     """Insert `(timestamp, data, change stamp)` rows for keys the session does not hold as
     rows, each with its own stamp (in the caller's transaction, under the session lock)."""
@@ -229,5 +242,5 @@ def restore_samples(
         text_ = orjson.dumps(batch, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:  # an int beyond 64 bits: the standard library writes it exactly
         text_ = json.dumps(batch, sort_keys=True, separators=(",", ":"))
-    params = {"batch": text_, "session": session_pk, "type": type_id}
+    params = {"batch": text_, "session": session_pk, "type": type_id, "user": user_id}
     db.session.execute(_PG_RESTORE if postgres else _SQLITE_RESTORE, params)
