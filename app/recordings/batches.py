@@ -96,7 +96,7 @@ def _write(user_id: int, session_pk: int, admission: Admission, stamp: datetime)
         for type_id, end in admission.chunked_until.items():
             stored_until[type_id] = max(end, stored_until.get(type_id, end))
         appends, rest = split_appends(rest, admission.type_ids, stored_until, min_samples)
-    unfold_for_batch(user_id, session_pk, rest, admission.type_ids, admission.chunked_until)
+    rest = unfold_for_batch(user_id, session_pk, rest, admission.type_ids, admission.chunked_until)
     counts = upsert_samples(session_pk, rest, stamp, admission.type_ids, user_id=user_id)
     appended = write_appends(user_id, session_pk, appends, stamp)
     return UpsertCounts(counts.inserted + appended, counts.updated)

@@ -60,9 +60,13 @@ def test_an_append_only_group_becomes_a_chunk_and_small_groups_stay_rows(
     later = samples(10, start=first[19]["timestamp"] + 10)
     assert _counts(push(client, auth_headers, push_body("s", later))) == (10, 0, 0)
     assert len(_layout(app)[0]) == 2
-    # A replay of an appended batch is a late write like any other: duplicates, and its chunk
-    # back in rows until the next compaction.
+    # A replay of an appended batch finds its samples in the chunk: duplicates, nothing moves.
+    before = _layout(app)
     assert _counts(push(client, auth_headers, push_body("s", later))) == (0, 0, 10)
+    assert _layout(app) == before and len(before[0]) == 2
+    # A replay with one value changed is a late write: the chunk goes back to rows.
+    changed = [*later[:-1], dict(later[-1], data={"x": 7.5})]
+    assert _counts(push(client, auth_headers, push_body("s", changed))) == (0, 1, 9)
     chunks, rows = _layout(app)
     assert len(chunks) == 1 and rows == 13
     detail = client.get("/api/sessions/s", headers=auth_headers).json

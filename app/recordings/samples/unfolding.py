@@ -5,11 +5,20 @@ chunk's samples back into rows, each with its own change stamp, and deletes the 
 the ordinary upsert runs unchanged, so dedup, last-write-wins and the counts are exactly those
 of the row store. A later compaction folds the rows in again. Runs under the session's row
 lock, which every writer holds (app/recordings/last_write_wins.py).
+
+A batch that only repeats chunk samples exactly — a phone retrying a push whose answer it
+lost — unfolds nothing: decoding the chunks it meets shows its samples are duplicates.
 """
 
 from __future__ import annotations
 
+from itertools import groupby
+from operator import itemgetter
+
+import orjson
+
 from app.recordings.samples.chunks import (
+    chunk_samples,
     chunks_meeting,
     delete_chunks,
     from_micros,
@@ -25,10 +34,14 @@ def unfold_for_batch(
     samples: list[dict],
     type_ids: dict[str, int],
     chunked_until: dict[int, int],
-) -> int:
+) -> list[dict]:
     """Unfold the chunks the batch's spans meet (`samples` sorted by (sensor_type, timestamp);
     `chunked_until`: the end of the session's last chunk per sensor type id, from the read
-    that admitted the batch). Returns how many samples went back to rows."""
+    that admitted the batch). Returns the samples left to upsert.
+
+    A sensor type whose samples all repeat chunk samples exactly (a phone's retry of a batch
+    that became a chunk) unfolds nothing: its samples are duplicates, left out of the upsert.
+    """
     spans: dict[int, tuple[int, int]] = {}
     for sample in samples:
         type_id = type_ids[sample["sensor_type"]]
@@ -37,8 +50,43 @@ def unfold_for_batch(
     # Usually nothing to look at: no chunks yet (an open session), or a batch after them.
     reaching = {t: span for t, span in spans.items() if span[0] <= chunked_until.get(t, -1 << 63)}
     if not reaching:
-        return 0
-    return unfold_chunks(user_id, session_pk, chunks_meeting(session_pk, reaching))
+        return samples
+    met: dict[int, list] = {}
+    for chunk in chunks_meeting(session_pk, reaching):
+        met.setdefault(chunk.sensor_type_id, []).append(chunk)
+    left: list[dict] = []
+    unfold: list = []
+    for sensor_type, group in groupby(samples, itemgetter("sensor_type")):
+        group = list(group)
+        chunks = met.get(type_ids[sensor_type], [])
+        if chunks and _repeats(chunks, group):
+            continue
+        unfold += chunks
+        left += group
+    unfold_chunks(user_id, session_pk, unfold)
+    return left
+
+
+def _repeats(chunks: list, group: list[dict]) -> bool:
+    """Whether every sample of `group` is in `chunks` with exactly the same data (the same
+    JSON: 5 is not 5.0 here, unlike in the database's comparison, which then decides)."""
+    stored = {}
+    for chunk in chunks:
+        stored.update(chunk_samples(chunk.id, group[0]["timestamp"], group[-1]["timestamp"] + 1))
+    if len(stored) < len(group):
+        return False
+    try:
+        return all(
+            sample["timestamp"] in stored
+            and _exact(stored[sample["timestamp"]]) == _exact(sample["data"])
+            for sample in group
+        )
+    except TypeError:  # an int beyond 64 bits: let the upsert compare
+        return False
+
+
+def _exact(data: dict) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
 def unfold_chunks(user_id: int, session_pk: int, chunks: list) -> int:
