@@ -63,7 +63,12 @@ def sweep(limit: int = SWEEP_LIMIT) -> dict[str, Any]:
 def compact(session_pk: int) -> dict[str, Any]:
     done = compact_session(session_pk)
     record_compaction(done.samples, done.steps)
-    return {"session": session_pk, "samples": done.samples, "steps": done.steps}
+    return {
+        "session": session_pk,
+        "samples": done.samples,
+        "steps": done.steps,
+        "chunks_merged": done.merged,
+    }
 
 
 def report_backlog() -> None:

@@ -56,6 +56,7 @@ def test_the_task_compacts_a_session_and_a_second_run_finds_nothing(app, client,
             "session": pks["closed"],
             "samples": 20,
             "steps": 1,
+            "chunks_merged": 0,
         }
         assert compact_session(pks["closed"])["samples"] == 0
     assert _stored(app, pks["closed"]) == (0, 20)
