@@ -27,6 +27,7 @@ def test_storage_counts_rows_then_chunks_and_compaction_shrinks_bytes_per_sample
 ):
     account = register()
     headers = account.headers
+    app.config["APPEND_CHUNK_MIN_SAMPLES"] = 0  # rows first, as small batches are stored
     data = xyz("accelerometer", ACCELEROMETER) + gps_track(GPS)
     push_in_batches(client, headers, "walk", data, batch=1000, end_time=END)
     total = ACCELEROMETER + GPS
@@ -76,6 +77,7 @@ def test_rows_of_a_long_session_are_measured_on_a_sample_and_scaled(
     app, client, register, monkeypatch
 ):
     account = register()
+    app.config["APPEND_CHUNK_MIN_SAMPLES"] = 0  # rows, which are measured on a sample
     data = xyz("accelerometer", 1500) + xyz("gyroscope", 1500, seed=2) + gps_track(100)
     push_in_batches(client, account.headers, "long", data, batch=1000)
     pk = session_pk(app, account.user["id"], "long")

@@ -119,11 +119,11 @@ def test_an_import_interrupted_mid_way_resumes_without_counting_twice(
     crashed = _upload(client, headers, ndjson(samples), "crashed")
     real_upsert, calls = push_module.upsert_samples, []
 
-    def crash_on_the_fourth_chunk(*args):
+    def crash_on_the_fourth_chunk(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             raise RuntimeError("worker died")
-        return real_upsert(*args)
+        return real_upsert(*args, **kwargs)
 
     monkeypatch.setattr(push_module, "upsert_samples", crash_on_the_fourth_chunk)
     with pytest.raises(RuntimeError):
