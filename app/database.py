@@ -7,6 +7,7 @@ as the SQLAlchemy docs recommend) so a push can take the write lock up front.
 
 from __future__ import annotations
 
+import select as socket_select
 import time
 from collections.abc import Iterator
 
@@ -73,8 +74,14 @@ def _ping_connections_that_sat_idle(engine: Engine) -> None:
 
     A request checks a connection out about twice (its transaction is restarted before a
     write), so pinging every checkout cost two round trips of the eleven of a small push:
-    measured 10 % of the app's upload throughput (bench/app_push_bench.py). A connection that
-    dies while busy is caught anyway: the request answers 503 and SQLAlchemy renews the pool.
+    measured 10 % of the app's upload throughput (bench/app_push_bench.py).
+
+    A connection used moments ago is still checked without a round trip: when the server
+    closed it (a restart terminates every backend, which then says so and closes the socket),
+    the socket has something to read, while a live idle connection never does. Without that,
+    each process's first request after a database restart failed with a 503. A connection that
+    dies while busy, or whose server vanished without a word, is caught anyway: the request
+    answers 503 and SQLAlchemy renews the pool.
     """
 
     @event.listens_for(engine, "checkin")
@@ -84,7 +91,11 @@ def _ping_connections_that_sat_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection, record, _proxy):
         checked_in = record.info.get("checked_in")  # none yet: the connection is brand new
-        if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
+        if checked_in is None:
+            return
+        if time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
+            if _closed_by_server(dbapi_connection):
+                raise DisconnectionError("the database closed the connection while it was idle")
             return
         try:
             cursor = dbapi_connection.cursor()
@@ -92,6 +103,19 @@ def _ping_connections_that_sat_idle(engine: Engine) -> None:
             cursor.close()
         except Exception as error:  # any failure: the pool reconnects (up to three tries)
             raise DisconnectionError(str(error)) from error
+
+
+def _closed_by_server(dbapi_connection) -> bool:
+    """Whether an idle connection's socket has something to read: the server's goodbye (or
+    EOF). One non-blocking system call; SQLite connections have no socket."""
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return False
+    try:
+        readable, _, _ = socket_select.select([fileno()], [], [], 0)
+    except (OSError, ValueError):  # already closed
+        return True
+    return bool(readable)
 
 
 def begin_write_transaction() -> Connection:

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from app.recordings.chunk_codec import iter_samples
 from tests.payloads import push_body, sample
 from tests.system.api_client import Api, percentile
 
@@ -378,6 +379,36 @@ def expected_rows(phones: list[Phone]) -> dict[str, Stream]:
     return streams
 
 
+_STORED_ROWS = """
+    SELECT u.username, s.session_id, t.name, d.timestamp, d.data
+    FROM sensor_data d
+    JOIN recording_sessions s ON s.id = d.recording_session_id
+    JOIN users u ON u.id = s.user_id
+    JOIN sensor_types t ON t.id = d.sensor_type_id
+    WHERE u.username = ANY(%s)
+"""
+_STORED_CHUNKS = """
+    SELECT u.username, s.session_id, t.name, c.payload
+    FROM sample_chunks c
+    JOIN recording_sessions s ON s.id = c.recording_session_id
+    JOIN users u ON u.id = s.user_id
+    JOIN sensor_types t ON t.id = c.sensor_type_id
+    WHERE u.username = ANY(%s)
+"""
+
+
+def stored_samples(connection, users: list[str]) -> list[tuple[str, str, str, int, Any]]:
+    """`(username, session_id, sensor, timestamp, data)` of every sample the users have stored,
+    as rows or in chunks (decoded with the server's codec), sorted."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STORED_ROWS, (users,))
+        found = list(cursor.fetchall())
+        cursor.execute(_STORED_CHUNKS, (users,))
+        for username, session_id, sensor, payload in cursor:
+            found += [(username, session_id, sensor, ts, d) for ts, d in iter_samples(payload)]
+    return sorted(found, key=lambda stored: stored[:4])
+
+
 def verify_database(connection, phones: list[Phone]) -> dict[str, int]:
     """Compare every stored sample of the phones' users with what they sent: same keys,
     each with its last-written data. Returns counts; raises AssertionError on a mismatch."""
@@ -385,46 +416,30 @@ def verify_database(connection, phones: list[Phone]) -> dict[str, int]:
     users = sorted({phone.user for phone in phones})
     problems: list[str] = []
     rows = 0
-    with connection.cursor(name="verify") as cursor:
-        cursor.itersize = 50_000
-        cursor.execute(
-            """
-            SELECT u.username, s.session_id, t.name, d.timestamp, d.data::text
-            FROM sensor_data d
-            JOIN recording_sessions s ON s.id = d.recording_session_id
-            JOIN users u ON u.id = s.user_id
-            JOIN sensor_types t ON t.id = d.sensor_type_id
-            WHERE u.username = ANY(%s)
-            ORDER BY u.username, s.session_id, t.name, d.timestamp
-            """,
-            (users,),
-        )
-        current = None
-        index = 0
-        for username, session_id, sensor, timestamp, data in cursor:
-            rows += 1
-            key = f"{username}:{session_id}/{sensor}"
-            if key != current:
-                if current is not None and index != streams[current].count:
-                    problems.append(f"{current}: {index} rows, {streams[current].count} sent")
-                current, index = key, 0
-                if key not in streams:
-                    problems.append(f"unexpected stream {key}")
-                    break
-            stream = streams[key]
-            if timestamp != stream.timestamp(index):
-                problems.append(
-                    f"{key}: row {index} has {timestamp}, not {stream.timestamp(index)}"
-                )
+    current = None
+    index = 0
+    for username, session_id, sensor, timestamp, data in stored_samples(connection, users):
+        rows += 1
+        key = f"{username}:{session_id}/{sensor}"
+        if key != current:
+            if current is not None and index != streams[current].count:
+                problems.append(f"{current}: {index} rows, {streams[current].count} sent")
+            current, index = key, 0
+            if key not in streams:
+                problems.append(f"unexpected stream {key}")
                 break
-            expected = stream.sample(timestamp)["data"]
-            if orjson.loads(data) != expected:
-                problems.append(f"{key}@{timestamp}: stored {data}, last written {expected}")
-                if len(problems) > 20:
-                    break
-            index += 1
-        if current is not None and not problems and index != streams[current].count:
-            problems.append(f"{current}: {index} rows, {streams[current].count} sent")
+        stream = streams[key]
+        if timestamp != stream.timestamp(index):
+            problems.append(f"{key}: row {index} has {timestamp}, not {stream.timestamp(index)}")
+            break
+        expected = stream.sample(timestamp)["data"]
+        if data != expected:
+            problems.append(f"{key}@{timestamp}: stored {data}, last written {expected}")
+            if len(problems) > 20:
+                break
+        index += 1
+    if current is not None and not problems and index != streams[current].count:
+        problems.append(f"{current}: {index} rows, {streams[current].count} sent")
     seen_streams = {k for k in streams if streams[k].count}
     expected_total = sum(stream.count for stream in streams.values())
     if not problems and rows != expected_total:

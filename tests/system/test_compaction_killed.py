@@ -18,8 +18,10 @@ BATCH = 5_000
 
 
 def _pushed(user) -> dict[tuple[str, int], dict]:
+    """Batches newest first: each ends before what is stored, so all but the first are rows
+    (a batch in time order would be written as a chunk straight away)."""
     sent: dict[tuple[str, int], dict] = {}
-    for offset in range(0, SAMPLES, BATCH):
+    for offset in reversed(range(0, SAMPLES, BATCH)):
         batch = []
         for i in range(offset, offset + BATCH):
             sensor = ("accelerometer", "gyroscope", "magnetometer")[i % 3]
@@ -69,15 +71,21 @@ def test_a_compaction_killed_midway_leaves_the_session_whole(healthy_system):
     user = healthy_system.api().register("compaction-victim")
     sent = _pushed(user)
 
+    _, pushed_chunks = _rows_and_chunks(healthy_system)
     command = _compact(healthy_system)
     deadline = time.monotonic() + 120
     rows, chunks = _rows_and_chunks(healthy_system)
-    while not (chunks and rows) and command.poll() is None and time.monotonic() < deadline:
+    while (
+        not (chunks > pushed_chunks and rows)
+        and command.poll() is None
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
         rows, chunks = _rows_and_chunks(healthy_system)
     command.send_signal(signal.SIGKILL)
     command.wait(30)
-    assert chunks and rows, f"the compaction was not caught midway: {rows} rows, {chunks} chunks"
+    caught = chunks > pushed_chunks and rows
+    assert caught, f"the compaction was not caught midway: {rows} rows, {chunks} chunks"
 
     _assert_complete(user, sent)  # half rows, half chunks: nothing lost, nothing twice
 

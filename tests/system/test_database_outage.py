@@ -7,7 +7,13 @@ import json
 import threading
 import time
 
-from tests.system.phones import LoadPlan, build_phones, run_load, verify_database
+from tests.system.phones import (
+    LoadPlan,
+    build_phones,
+    run_load,
+    stored_samples,
+    verify_database,
+)
 
 PROBES = [
     ("GET", "/api/auth/me", None),
@@ -106,15 +112,14 @@ def test_a_push_in_flight_when_postgres_stops_is_all_or_nothing(healthy_system):
     thread.join(120)
     system.wait_healthy(timeout=30)
 
-    stored = {
-        (session, sensor, ts)
-        for session, sensor, ts in system.query(
-            "SELECT s.session_id, t.name, d.timestamp FROM sensor_data d "
-            "JOIN recording_sessions s ON s.id = d.recording_session_id "
-            "JOIN users u ON u.id = s.user_id JOIN sensor_types t ON t.id = d.sensor_type_id "
-            "WHERE u.username = 'pgatomic0'"
-        )
-    }
+    connection = system.db(autocommit=False)
+    try:
+        stored = {
+            (session, sensor, ts)
+            for _, session, sensor, ts, _ in stored_samples(connection, ["pgatomic0"])
+        }
+    finally:
+        connection.close()
     statuses = [status for status, _ in results]
     print("\npushes racing the shutdown:", statuses)
     assert set(statuses) <= {200, 503, -1} and 503 in statuses, statuses

@@ -7,10 +7,11 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import Counter
 
 from app.recordings.schemas import SessionMetaOut
 from tests.system.api_client import Api
-from tests.system.phones import START_TIME, T0
+from tests.system.phones import START_TIME, T0, stored_samples
 
 WRITERS = 3
 SECONDS = 15
@@ -130,10 +131,16 @@ def test_a_replica_following_server_timestamp_equals_the_server_after_concurrent
     assert replica.sessions == server.sessions
     assert replica.samples == server.samples
     # And the API's full view is the database's.
-    stored = system.query(
-        "SELECT s.session_id, count(d.id) FROM recording_sessions s JOIN users u "
-        "ON u.id = s.user_id LEFT JOIN sensor_data d ON d.recording_session_id = s.id "
-        "WHERE u.username = 'deltafollow' GROUP BY s.session_id"
-    )
-    assert {sid: n for sid, n in stored} == {sid: len(v) for sid, v in server.samples.items()}
+    connection = system.db(autocommit=False)
+    try:
+        stored = Counter(sid for _, sid, *_ in stored_samples(connection, ["deltafollow"]))
+        sessions = system.query(
+            "SELECT s.session_id FROM recording_sessions s JOIN users u ON u.id = s.user_id"
+            " WHERE u.username = 'deltafollow'"
+        )
+    finally:
+        connection.close()
+    assert {sid: stored[sid] for (sid,) in sessions} == {
+        sid: len(v) for sid, v in server.samples.items()
+    }
     assert len(server.sessions) >= 2
