@@ -18,8 +18,11 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from app.recordings.samples.columns import ColumnBatch, stream_batches
 from app.recordings.samples.reading import SampleRange, stream_samples
 from app.recordings.schemas import sample_fragments
+from app.sessions.exports import columnar
+from app.sessions.exports.cells import cell, spreadsheet_text
 from app.sessions.exports.fields import Field
 
 Chunks = Iterator[tuple[bytes, int]]
@@ -28,22 +31,6 @@ ROW_GROUP = 50_000
 # key cap (256 columns) would otherwise hold 12.8 million Python values (measured: +368 MB).
 GROUP_VALUES = 1_000_000
 FILE_CHUNK = 1024 * 1024
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV Injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
-
-
-def spreadsheet_text(text: str) -> str:
-    """Text a spreadsheet shows as text: a leading `'` when it would start a formula."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def _cell(value: Any) -> Any:
-    """A CSV cell: numbers as they are, text neutralised, other JSON values as JSON text."""
-    if value is None:
-        return ""
-    if isinstance(value, bool) or isinstance(value, (dict, list)):
-        return orjson.dumps(value).decode()
-    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _csv_writer(buffer: io.StringIO):
@@ -54,20 +41,27 @@ def _csv_writer(buffer: io.StringIO):
 
 def csv_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) -> Chunks:
     """Wide CSV: `sensor_type,timestamp,<one column per data field>`, safe to open in a
-    spreadsheet: text that would start a formula (header cells too) gets a leading `'`."""
+    spreadsheet: text that would start a formula (header cells too) gets a leading `'`.
+
+    Samples stored in chunks are written a row group at a time from their columns
+    (columnar.py), rows one by one; both write the same text for the same sample."""
     buffer = io.StringIO()
     writer = _csv_writer(buffer)
     writer.writerow(["sensor_type", "timestamp", *(spreadsheet_text(f.column) for f in fields)])
+    yield buffer.getvalue().encode(), 0
+    buffer.seek(0)
+    buffer.truncate()
     keys = [f.key for f in fields]
-    for sensor_type, rows in stream_samples(session_pk, wanted):
-        for timestamp, data in rows:
+    for sensor_type, batch in stream_batches(session_pk, wanted):
+        if isinstance(batch, ColumnBatch):
+            yield columnar.csv_block(sensor_type, batch, fields), len(batch)
+            continue
+        for timestamp, data in batch:
             values = orjson.loads(data)
-            writer.writerow([sensor_type, timestamp, *(_cell(values.get(k)) for k in keys)])
-        yield buffer.getvalue().encode(), len(rows)
+            writer.writerow([sensor_type, timestamp, *(cell(values.get(k)) for k in keys)])
+        yield buffer.getvalue().encode(), len(batch)
         buffer.seek(0)
         buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode(), 0
 
 
 def ndjson_chunks(session_pk: int, wanted: SampleRange) -> Chunks:
@@ -97,7 +91,10 @@ def parquet_schema(fields: list[Field]) -> pa.Schema:
 
 
 def parquet_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) -> Chunks:
-    """Write the Parquet file to a temporary file in row groups, then stream it and delete it."""
+    """Write the Parquet file to a temporary file in row groups, then stream it and delete it.
+
+    Samples stored in chunks go in as their columns (columnar.py), a chunk's row group at a
+    time; rows are gathered value by value into row groups of their own."""
     schema = parquet_schema(fields)
     group_rows = min(ROW_GROUP, GROUP_VALUES // len(schema))
     handle, path = tempfile.mkstemp(suffix=".parquet")
@@ -105,17 +102,29 @@ def parquet_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) ->
     try:
         with pq.ParquetWriter(path, schema) as writer:
             columns: dict[str, list] = {name: [] for name in schema.names}
-            for sensor_type, rows in stream_samples(session_pk, wanted):
-                for timestamp, data in rows:
+
+            def flush() -> None:
+                nonlocal columns
+                if columns["timestamp"]:
+                    writer.write_table(pa.table(columns, schema=schema))
+                    columns = {name: [] for name in schema.names}
+
+            for sensor_type, batch in stream_batches(session_pk, wanted):
+                if isinstance(batch, ColumnBatch):
+                    flush()  # keep the samples in order
+                    table = columnar.parquet_table(sensor_type, batch, fields, schema)
+                    writer.write_table(table, row_group_size=group_rows)
+                    yield b"", len(batch)
+                    continue
+                for timestamp, data in batch:
                     values = orjson.loads(data)
                     columns["sensor_type"].append(sensor_type)
                     columns["timestamp"].append(timestamp)
                     for f in fields:
                         columns[f.column].append(_parquet_value(values.get(f.key), f.numeric))
                 if len(columns["timestamp"]) >= group_rows:
-                    writer.write_table(pa.table(columns, schema=schema))
-                    columns = {name: [] for name in schema.names}
-                yield b"", len(rows)
+                    flush()
+                yield b"", len(batch)
             writer.write_table(pa.table(columns, schema=schema))
         with open(path, "rb") as file:
             while chunk := file.read(FILE_CHUNK):

@@ -1,0 +1,115 @@
+"""A session's samples as Arrow columns where they are stored in chunks, for writers that build
+their output column by column (the CSV and Parquet exports) rather than sample by sample.
+
+`stream_batches` walks the samples in the order of `stream_samples` (reading.py): per sensor
+type, by timestamp. It yields either rows, `(timestamp, data JSON text)` exactly as
+`stream_samples` gives them, or one row group of a chunk as a `ColumnBatch`: the timestamps and
+typed columns as stored, and the parsed `rest` only where a sample has one. No row lies inside a
+chunk's span (merging.py), so the rows before a chunk's first timestamp come first, then the
+chunk whole, then the next rows: nothing is interleaved sample by sample.
+
+A chunk whose rest needed the standard library's JSON (an int beyond 64 bits, a lone surrogate)
+is given as rows, like `stream_samples` gives it, so that such values read as they do there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain, islice
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import text
+
+from app.database import stream_rows
+from app.recordings.chunk_parquet import ChunkFile
+from app.recordings.samples.chunks import chunk_payload, data_text, list_chunks
+from app.recordings.samples.reading import STREAM_CHUNK, SampleRange, _statement, _types
+
+
+@dataclass(frozen=True)
+class ColumnBatch:
+    """Samples of one row group of a chunk, in timestamp order."""
+
+    timestamps: pa.Array  # int64
+    # Per typed field: float32, float64 or int64 values, null where the sample has no typed
+    # value (the field is absent, or its value is in the rest).
+    typed: dict[str, pa.Array]
+    # Per sample, its keys that are not in a typed column (None when it has none); None when
+    # no sample of the batch has any.
+    rest: list[dict[str, Any] | None] | None
+
+    def __len__(self) -> int:
+        return len(self.timestamps)
+
+
+Batch = list[tuple[int, str]] | ColumnBatch
+
+
+def stream_batches(session_pk: int, wanted: SampleRange) -> Iterator[tuple[str, Batch]]:
+    """`(sensor_type, batch)` of the samples `stream_samples` yields, in the same order: a
+    batch is a list of rows `(timestamp, data JSON text)` or a ColumnBatch."""
+    for type_id, name in _types(session_pk, wanted):
+        sql, params = _statement(name, wanted, None)
+        params |= {"session": session_pk, "type": type_id}
+        rows = _Rows(chain.from_iterable(stream_rows(text(sql), params, STREAM_CHUNK)))
+        start, end = _bounds(name, wanted)
+        for chunk in list_chunks(session_pk, type_id, start, None if end is None else end - 1):
+            for batch in rows.before(chunk.first_timestamp):
+                yield name, batch
+            for batch in _chunk_batches(chunk.id, start, end):
+                yield name, batch
+        for batch in rows.before(None):
+            yield name, batch
+
+
+def _bounds(name: str, wanted: SampleRange) -> tuple[int | None, int | None]:
+    start = wanted.start
+    if wanted.after is not None and wanted.after[0] == name:
+        start = wanted.after[1] + 1 if start is None else max(start, wanted.after[1] + 1)
+    return start, wanted.end
+
+
+class _Rows:
+    """The rows of one sensor type, taken in lists of at most STREAM_CHUNK up to a timestamp."""
+
+    def __init__(self, rows: Iterator[tuple]) -> None:
+        self.rows = rows
+        self.next: tuple | None = next(rows, None)
+
+    def before(self, timestamp: int | None) -> Iterator[list[tuple]]:
+        while self.next is not None and (timestamp is None or self.next[0] < timestamp):
+            batch = [self.next]
+            batch.extend(islice(self.rows, STREAM_CHUNK - 1))
+            self.next = None
+            if timestamp is not None and batch[-1][0] >= timestamp:
+                # Keep the rows from `timestamp` on for later (they follow the chunk).
+                cut = next(i for i, row in enumerate(batch) if row[0] >= timestamp)
+                later = batch[cut:]
+                batch = batch[:cut]
+                self.rows = chain(later[1:], self.rows)
+                self.next = later[0]
+            else:
+                self.next = next(self.rows, None)
+            yield batch
+
+
+def _chunk_batches(chunk_id: int, start: int | None, end: int | None) -> Iterator[Batch]:
+    """The chunk's samples with start <= timestamp < end, one row group at a time."""
+    chunk = ChunkFile(chunk_payload(chunk_id))
+    names = [name for name, _, _ in chunk.fields]
+    for index in chunk.row_groups(start, end):
+        table = chunk.read_group(index, start, end)
+        if not table.num_rows:
+            continue
+        if chunk.rest_codec not in (None, "orjson"):
+            yield [(ts, data_text(data)) for ts, data in chunk.samples(table)]
+            continue
+        typed = {name: _flat(table[f"c{i}"]) for i, name in enumerate(names)}
+        rest = chunk.parsed_rest(table) if "rest" in table.column_names else None
+        yield ColumnBatch(_flat(table["ts"]), typed, rest)
+
+
+def _flat(column: pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
