@@ -96,8 +96,12 @@ class _Rows:
 
 
 def _chunk_batches(chunk_id: int, start: int | None, end: int | None) -> Iterator[Batch]:
-    """The chunk's samples with start <= timestamp < end, one row group at a time."""
-    chunk = ChunkFile(chunk_payload(chunk_id))
+    return payload_batches(chunk_payload(chunk_id), start, end)
+
+
+def payload_batches(payload: bytes, start: int | None, end: int | None) -> Iterator[Batch]:
+    """A chunk payload's samples with start <= timestamp < end, one row group at a time."""
+    chunk = ChunkFile(payload)
     names = [name for name, _, _ in chunk.fields]
     for index in chunk.row_groups(start, end):
         table = chunk.read_group(index, start, end)
