@@ -23,7 +23,7 @@ import pyarrow as pa
 from sqlalchemy import text
 
 from app.database import stream_rows
-from app.recordings.chunk_parquet import ChunkFile
+from app.recordings.chunk_parquet import ChunkFile, in_range
 from app.recordings.samples.chunks import chunk_payload, data_text, list_chunks
 from app.recordings.samples.reading import STREAM_CHUNK, SampleRange, _statement, _types
 
@@ -42,6 +42,15 @@ class ColumnBatch:
 
     def __len__(self) -> int:
         return len(self.timestamps)
+
+    def pieces(self, size: int) -> Iterator[ColumnBatch]:
+        """The batch in consecutive slices of at most `size` samples (zero-copy)."""
+        for offset in range(0, len(self), size):
+            yield ColumnBatch(
+                self.timestamps.slice(offset, size),
+                {name: values.slice(offset, size) for name, values in self.typed.items()},
+                None if self.rest is None else self.rest[offset : offset + size],
+            )
 
 
 Batch = list[tuple[int, str]] | ColumnBatch
@@ -104,7 +113,9 @@ def payload_batches(payload: bytes, start: int | None, end: int | None) -> Itera
     chunk = ChunkFile(payload)
     names = [name for name, _, _ in chunk.fields]
     for index in chunk.row_groups(start, end):
-        table = chunk.read_group(index, start, end)
+        # One thread: a few ms per row group either way, and the threads' allocator caches
+        # would otherwise grow the process's memory by tens of MB.
+        table = in_range(chunk.file.read_row_group(index, use_threads=False), start, end)
         if not table.num_rows:
             continue
         if chunk.rest_codec not in (None, "orjson"):

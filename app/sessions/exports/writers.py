@@ -31,6 +31,9 @@ ROW_GROUP = 50_000
 # key cap (256 columns) would otherwise hold 12.8 million Python values (measured: +368 MB).
 GROUP_VALUES = 1_000_000
 FILE_CHUNK = 1024 * 1024
+# Samples of a chunk's row group turned into CSV text at once: the text and the columns it is
+# built from are a few MB, rather than tens for a whole row group.
+CSV_PIECE = 8192
 
 
 def _csv_writer(buffer: io.StringIO):
@@ -54,7 +57,8 @@ def csv_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) -> Chu
     keys = [f.key for f in fields]
     for sensor_type, batch in stream_batches(session_pk, wanted):
         if isinstance(batch, ColumnBatch):
-            yield columnar.csv_block(sensor_type, batch, fields), len(batch)
+            for piece in batch.pieces(CSV_PIECE):
+                yield columnar.csv_block(sensor_type, piece, fields), len(piece)
             continue
         for timestamp, data in batch:
             values = orjson.loads(data)
