@@ -19,15 +19,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.extensions import db
 from app.recordings.chunk_codec import encode_chunk, iter_samples
 from app.recordings.samples.chunks import data_text
 from app.recordings.samples.columns import ColumnBatch, payload_batches
+from app.recordings.samples.sensor_types import session_sensor_types
+from app.recordings.samples.summary import key_kinds
 from app.sessions.exports import columnar
 from app.sessions.exports.cells import cell
 from app.sessions.exports.fields import Field
 from app.sessions.exports.writers import _csv_writer, _parquet_value, parquet_schema
 from tests.payloads import push_body
-from tests.recordings.store_readers import compact, stored_counts
+from tests.recordings.store_readers import compact, session_pk, stored_counts
 from tests.sync.helpers import push
 
 EDGE_FLOATS = [
@@ -291,3 +294,28 @@ def test_csv_cells_of_typed_numbers_are_exact(app, client, auth_headers):
     assert [struct.pack("d", float(c)) for c in cells] == [struct.pack("d", v) for v in values]
     assert all(not math.isnan(float(c)) for c in cells)
     assert [int(row[2]) for row in rows] == [2**62 + i for i in range(len(values))]
+
+
+def test_key_kinds_read_from_chunk_columns_equal_the_rows(app, client, auth_headers):
+    """The Parquet export's column types come from summary.key_kinds, which reads a chunk's
+    typed columns from its footer and parses only the rest."""
+    early, late = _session_samples(5)
+    extra = {"sensor_type": "light", "timestamp": 1_699_000_000_000, "data": {"n": "text"}}
+    push(client, auth_headers, push_body("kinds", early + late + [extra]))
+    keys = ["x", "y", "z", "n", "label", "nested", "absent"]
+
+    def kinds() -> dict:
+        with app.app_context():
+            pk = session_pk("kinds")
+            found = {
+                str(type_id): key_kinds(pk, keys, type_id)
+                for type_id in (None, *(t for t, _ in session_sensor_types(pk)))
+            }
+            db.session.remove()
+            return found
+
+    before = kinds()
+    compact(app, "kinds", chunk_samples=100)
+    assert stored_counts(app) == (0, len(early) + len(late) + 1)
+    assert kinds() == before
+    assert before["None"]["n"] >= {"string"} or before["None"]["n"] >= {"text"}

@@ -14,7 +14,7 @@ is given as rows, like `stream_samples` gives it, so that such values read as th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
@@ -23,6 +23,7 @@ import pyarrow as pa
 from sqlalchemy import text
 
 from app.database import stream_rows
+from app.recordings.chunk_layout import loads_rest
 from app.recordings.chunk_parquet import ChunkFile, in_range
 from app.recordings.samples.chunks import chunk_payload, data_text, list_chunks
 from app.recordings.samples.reading import STREAM_CHUNK, SampleRange, _statement, _types
@@ -124,6 +125,26 @@ def payload_batches(payload: bytes, start: int | None, end: int | None) -> Itera
         typed = {name: _flat(table[f"c{i}"]) for i, name in enumerate(names)}
         rest = chunk.parsed_rest(table) if "rest" in table.column_names else None
         yield ColumnBatch(_flat(table["ts"]), typed, rest)
+
+
+def chunk_kinds(chunk_id: int, keys: set[str], kind_of: Callable[[Any], str]) -> dict[str, set]:
+    """The kinds (`kind_of(value)`) the chunk's samples hold under `keys`, without decoding the
+    samples: a typed column holds numbers of its kind only (and at least one, or it would not
+    exist), so its footer says its kind; only the rest is parsed."""
+    chunk = ChunkFile(chunk_payload(chunk_id))
+    kinds: dict[str, set] = {}
+    for name, kind, _ in chunk.fields:
+        if name in keys:
+            kinds.setdefault(name, set()).add(kind_of(0 if kind == "int64" else 0.0))
+    if chunk.rest_codec is None:
+        return kinds
+    for index in range(chunk.file.metadata.num_row_groups):
+        texts = chunk.file.read_row_group(index, columns=["rest"], use_threads=False)["rest"]
+        for text_ in texts.drop_null().to_pylist():
+            for key, value in loads_rest(text_, chunk.rest_codec).items():
+                if key in keys:
+                    kinds.setdefault(key, set()).add(kind_of(value))
+    return kinds
 
 
 def _flat(column: pa.ChunkedArray) -> pa.Array:
