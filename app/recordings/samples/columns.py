@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, islice
 from typing import Any
 
@@ -43,6 +44,19 @@ class ColumnBatch:
 
     def __len__(self) -> int:
         return len(self.timestamps)
+
+    @cached_property
+    def rest_values(self) -> dict[str, tuple[list[int], list[Any]]]:
+        """Per key found in the rest: the samples holding it (positions) and its values, in
+        one pass over the samples that have a rest, whatever the number of fields."""
+        found: dict[str, tuple[list[int], list[Any]]] = {}
+        for i, leftover in enumerate(self.rest or ()):
+            if leftover is not None:
+                for key, value in leftover.items():
+                    rows, values = found.setdefault(key, ([], []))
+                    rows.append(i)
+                    values.append(value)
+        return found
 
     def pieces(self, size: int) -> Iterator[ColumnBatch]:
         """The batch in consecutive slices of at most `size` samples (zero-copy)."""

@@ -57,7 +57,7 @@ def float_text(values: pa.Array) -> pa.Array:
     slow = pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(fast, False)))
     if pc.any(slow).as_py():
         others = pc.filter(values, slow).to_pylist()
-        texts = pc.replace_with_mask(texts, slow, pa.array(map(repr, others), pa.string()))
+        texts = pc.replace_with_mask(texts, slow, pa.array([repr(v) for v in others], pa.string()))
     return texts
 
 
@@ -82,21 +82,13 @@ def _field_column(
     """One field's output column: typed values converted by `typed` (all at once), values from
     the rest by `untyped` (one by one), null where the sample has neither."""
     column = batch.typed.get(key)
-    out = None if column is None else typed(column)
-    if batch.rest is None:
-        return pa.nulls(len(batch), kind) if out is None else out
-    rows, values = [], []
-    for i, leftover in enumerate(batch.rest):
-        if leftover is not None and key in leftover:
-            rows.append(i)
-            values.append(untyped(leftover[key]))
-    if out is None:
-        out = pa.nulls(len(batch), kind)
+    out = pa.nulls(len(batch), kind) if column is None else typed(column)
+    rows, values = batch.rest_values.get(key, ((), ()))
     if not rows:
         return out
     mask = np.zeros(len(batch), dtype=bool)
-    mask[rows] = True
-    return pc.replace_with_mask(out, pa.array(mask), pa.array(values, kind))
+    mask[list(rows)] = True
+    return pc.replace_with_mask(out, pa.array(mask), pa.array([untyped(v) for v in values], kind))
 
 
 def csv_block(sensor_type: str, batch: ColumnBatch, fields: list[Field]) -> bytes:
