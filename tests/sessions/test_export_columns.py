@@ -319,3 +319,15 @@ def test_key_kinds_read_from_chunk_columns_equal_the_rows(app, client, auth_head
     assert stored_counts(app) == (0, len(early) + len(late) + 1)
     assert kinds() == before
     assert before["None"]["n"] >= {"string"} or before["None"]["n"] >= {"text"}
+
+
+def test_parquet_gathers_small_chunks_into_row_groups(app, client, auth_headers, monkeypatch):
+    early, late = _session_samples(3)
+    push(client, auth_headers, push_body("small", early))
+    compact(app, "small", chunk_samples=20)  # dozens of chunks, as pushes append them
+    push(client, auth_headers, push_body("small", late))
+    monkeypatch.setattr("app.sessions.exports.writers.ROW_GROUP", 300)
+    metadata = pq.read_metadata(io.BytesIO(_export(client, auth_headers, "small", "parquet")))
+    sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    assert sum(sizes) == len(early) + len(late)
+    assert all(size == 300 for size in sizes[:-1]) and sizes[-1] <= 300, sizes

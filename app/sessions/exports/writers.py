@@ -2,7 +2,9 @@
 
 Every writer yields `(chunk, samples in it)`, so the HTTP route can stream the bytes and the
 CLI can also advance a progress bar. Rows come from `stream_samples` (server-side cursors), so
-memory holds one chunk — one Parquet row group at most — whatever the session's size.
+memory holds one chunk — one Parquet row group at most — whatever the session's size. CSV and
+Parquet take samples stored in chunks as Arrow columns, a chunk's row group at a time
+(app/recordings/samples/columns.py, columnar.py), and write the same bytes and rows.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ ROW_GROUP = 50_000
 # key cap (256 columns) would otherwise hold 12.8 million Python values (measured: +368 MB).
 GROUP_VALUES = 1_000_000
 FILE_CHUNK = 1024 * 1024
-# Samples of a chunk's row group turned into CSV text at once: the text and the columns it is
-# built from are a few MB, rather than tens for a whole row group.
+# Samples of a chunk's row group turned into CSV text at once, and at most so many cells: the
+# text and the columns it is built from are a few MB, rather than tens for a whole row group
+# (hundreds for a wide one).
 CSV_PIECE = 8192
+CSV_PIECE_CELLS = 262_144
 
 
 def _release_unused() -> None:
@@ -62,9 +66,10 @@ def csv_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) -> Chu
     buffer.seek(0)
     buffer.truncate()
     keys = [f.key for f in fields]
+    piece_rows = max(1, min(CSV_PIECE, CSV_PIECE_CELLS // (len(fields) + 2)))
     for sensor_type, batch in stream_batches(session_pk, wanted):
         if isinstance(batch, ColumnBatch):
-            for piece in batch.pieces(CSV_PIECE):
+            for piece in batch.pieces(piece_rows):
                 yield columnar.csv_block(sensor_type, piece, fields), len(piece)
             _release_unused()
             continue
@@ -105,40 +110,45 @@ def parquet_schema(fields: list[Field]) -> pa.Schema:
 def parquet_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) -> Chunks:
     """Write the Parquet file to a temporary file in row groups, then stream it and delete it.
 
-    Samples stored in chunks go in as their columns (columnar.py), a chunk's row group at a
-    time; rows are gathered value by value into row groups of their own."""
+    Samples stored in chunks go in as their columns (columnar.py), rows value by value; both
+    are gathered into row groups of `group_rows` (a session's small chunks, as a push appends
+    them, would otherwise make as many small row groups)."""
     schema = parquet_schema(fields)
     group_rows = min(ROW_GROUP, GROUP_VALUES // len(schema))
     handle, path = tempfile.mkstemp(suffix=".parquet")
     os.close(handle)
     try:
         with pq.ParquetWriter(path, schema) as writer:
-            columns: dict[str, list] = {name: [] for name in schema.names}
+            pending: list[pa.Table] = []
 
-            def flush() -> None:
-                nonlocal columns
-                if columns["timestamp"]:
-                    writer.write_table(pa.table(columns, schema=schema))
-                    columns = {name: [] for name in schema.names}
+            def gather(table: pa.Table) -> None:
+                pending.append(table)
+                if sum(t.num_rows for t in pending) < group_rows:
+                    return
+                gathered = pa.concat_tables(pending)
+                full = gathered.num_rows - gathered.num_rows % group_rows
+                writer.write_table(gathered.slice(0, full), row_group_size=group_rows)
+                pending[:] = [gathered.slice(full)]
+                _release_unused()
 
             for sensor_type, batch in stream_batches(session_pk, wanted):
                 if isinstance(batch, ColumnBatch):
-                    flush()  # keep the samples in order
-                    table = columnar.parquet_table(sensor_type, batch, fields, schema)
-                    writer.write_table(table, row_group_size=group_rows)
-                    _release_unused()
+                    # In pieces of a row group at most: a wide chunk's row group as one table
+                    # would hold tens of millions of values.
+                    for piece in batch.pieces(group_rows):
+                        gather(columnar.parquet_table(sensor_type, piece, fields, schema))
                     yield b"", len(batch)
                     continue
+                columns: dict[str, list] = {name: [] for name in schema.names}
                 for timestamp, data in batch:
                     values = orjson.loads(data)
                     columns["sensor_type"].append(sensor_type)
                     columns["timestamp"].append(timestamp)
                     for f in fields:
                         columns[f.column].append(_parquet_value(values.get(f.key), f.numeric))
-                if len(columns["timestamp"]) >= group_rows:
-                    flush()
+                gather(pa.table(columns, schema=schema))
                 yield b"", len(batch)
-            writer.write_table(pa.table(columns, schema=schema))
+            writer.write_table(pa.concat_tables([schema.empty_table(), *pending]))
         with open(path, "rb") as file:
             while chunk := file.read(FILE_CHUNK):
                 yield chunk, 0
