@@ -139,14 +139,16 @@ def parquet_chunks(session_pk: int, wanted: SampleRange, fields: list[Field]) ->
                         gather(columnar.parquet_table(sensor_type, piece, fields, schema))
                     yield b"", len(batch)
                     continue
-                columns: dict[str, list] = {name: [] for name in schema.names}
-                for timestamp, data in batch:
-                    values = orjson.loads(data)
-                    columns["sensor_type"].append(sensor_type)
-                    columns["timestamp"].append(timestamp)
-                    for f in fields:
-                        columns[f.column].append(_parquet_value(values.get(f.key), f.numeric))
-                gather(pa.table(columns, schema=schema))
+                # Python values of at most one row group at a time (GROUP_VALUES).
+                for start in range(0, len(batch), group_rows):
+                    columns: dict[str, list] = {name: [] for name in schema.names}
+                    for timestamp, data in batch[start : start + group_rows]:
+                        values = orjson.loads(data)
+                        columns["sensor_type"].append(sensor_type)
+                        columns["timestamp"].append(timestamp)
+                        for f in fields:
+                            columns[f.column].append(_parquet_value(values.get(f.key), f.numeric))
+                    gather(pa.table(columns, schema=schema))
                 yield b"", len(batch)
             writer.write_table(pa.concat_tables([schema.empty_table(), *pending]))
         with open(path, "rb") as file:
