@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from app.extensions import db
 from app.recordings.chunk_codec import encode_chunk, iter_samples
+from app.recordings.samples import columns
 from app.recordings.samples.chunks import data_text
 from app.recordings.samples.columns import ColumnBatch, payload_batches
 from app.recordings.samples.sensor_types import session_sensor_types
@@ -331,3 +332,12 @@ def test_parquet_gathers_small_chunks_into_row_groups(app, client, auth_headers,
     sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
     assert sum(sizes) == len(early) + len(late)
     assert all(size == 300 for size in sizes[:-1]) and sizes[-1] <= 300, sizes
+
+
+def test_rows_are_cut_at_each_chunk(monkeypatch):
+    monkeypatch.setattr(columns, "STREAM_CHUNK", 4)
+    rows = columns._Rows(iter([(t, "{}") for t in (1, 2, 3, 10, 11, 12, 13, 14, 30, 40)]))
+    taken = [
+        [[t for t, _ in batch] for batch in rows.before(limit)] for limit in (5, 6, 20, 35, None)
+    ]
+    assert taken == [[[1, 2, 3]], [], [[10], [11, 12, 13, 14]], [[30]], [[40]]]

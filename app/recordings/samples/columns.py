@@ -14,10 +14,12 @@ is given as rows, like `stream_samples` gives it, so that such values read as th
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, islice
+from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
@@ -100,22 +102,17 @@ class _Rows:
 
     def __init__(self, rows: Iterator[tuple]) -> None:
         self.rows = rows
-        self.next: tuple | None = next(rows, None)
+        self.held: list[tuple] = []  # read already, not yet given: they follow a chunk
 
     def before(self, timestamp: int | None) -> Iterator[list[tuple]]:
-        while self.next is not None and (timestamp is None or self.next[0] < timestamp):
-            batch = [self.next]
-            batch.extend(islice(self.rows, STREAM_CHUNK - 1))
-            self.next = None
+        while batch := self.held or list(islice(self.rows, STREAM_CHUNK)):
+            self.held = []
             if timestamp is not None and batch[-1][0] >= timestamp:
-                # Keep the rows from `timestamp` on for later (they follow the chunk).
-                cut = next(i for i, row in enumerate(batch) if row[0] >= timestamp)
-                later = batch[cut:]
-                batch = batch[:cut]
-                self.rows = chain(later[1:], self.rows)
-                self.next = later[0]
-            else:
-                self.next = next(self.rows, None)
+                cut = bisect_left(batch, timestamp, key=itemgetter(0))
+                self.held = batch[cut:]
+                if cut:
+                    yield batch[:cut]
+                return
             yield batch
 
 
