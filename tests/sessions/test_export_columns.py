@@ -162,7 +162,10 @@ def _check_chunk(datas: list[dict], start=None, end=None) -> int:
     for batch in payload_batches(payload, start, end):
         if isinstance(batch, ColumnBatch):
             columns += 1
-            got_csv += columnar.csv_block("acc", batch, fields)
+            block = columnar.csv_block("acc", batch, fields)
+            pieces = [columnar.csv_block("acc", p, fields) for p in batch.pieces(7)]
+            assert b"".join(pieces) == block  # the writers take a batch in pieces
+            got_csv += block
             got_rows += columnar.parquet_table("acc", batch, fields, schema).to_pylist()
         else:  # given as rows, as the writers then write them
             got_csv += _reference_csv("acc", batch, fields)

@@ -4,9 +4,9 @@ their output column by column (the CSV and Parquet exports) rather than sample b
 `stream_batches` walks the samples in the order of `stream_samples` (reading.py): per sensor
 type, by timestamp. It yields either rows, `(timestamp, data JSON text)` exactly as
 `stream_samples` gives them, or one row group of a chunk as a `ColumnBatch`: the timestamps and
-typed columns as stored, and the parsed `rest` only where a sample has one. No row lies inside a
-chunk's span (merging.py), so the rows before a chunk's first timestamp come first, then the
-chunk whole, then the next rows: nothing is interleaved sample by sample.
+typed columns as stored, and the `rest` JSON, parsed only where a sample has one. No row lies
+inside a chunk's span (merging.py), so the rows before a chunk's first timestamp come first,
+then the chunk whole, then the next rows: nothing is interleaved sample by sample.
 
 A chunk whose rest needed the standard library's JSON (an int beyond 64 bits, a lone surrogate)
 is given as rows, like `stream_samples` gives it, so that such values read as they do there.
@@ -40,12 +40,21 @@ class ColumnBatch:
     # Per typed field: float32, float64 or int64 values, null where the sample has no typed
     # value (the field is absent, or its value is in the rest).
     typed: dict[str, pa.Array]
-    # Per sample, its keys that are not in a typed column (None when it has none); None when
-    # no sample of the batch has any.
-    rest: list[dict[str, Any] | None] | None
+    # Per sample, the JSON of its keys that are not in a typed column (null when it has
+    # none); None when no sample of the batch has any. Parsed only when asked (`rest`), so a
+    # writer taking the batch in pieces holds the values of one piece at a time.
+    rest_texts: pa.Array | None
 
     def __len__(self) -> int:
         return len(self.timestamps)
+
+    @cached_property
+    def rest(self) -> list[dict[str, Any] | None] | None:
+        """Per sample, its keys that are not in a typed column (None when it has none)."""
+        if self.rest_texts is None:
+            return None
+        texts = self.rest_texts.to_pylist()
+        return [None if text_ is None else loads_rest(text_, "orjson") for text_ in texts]
 
     @cached_property
     def rest_values(self) -> dict[str, tuple[list[int], list[Any]]]:
@@ -66,7 +75,7 @@ class ColumnBatch:
             yield ColumnBatch(
                 self.timestamps.slice(offset, size),
                 {name: values.slice(offset, size) for name, values in self.typed.items()},
-                None if self.rest is None else self.rest[offset : offset + size],
+                None if self.rest_texts is None else self.rest_texts.slice(offset, size),
             )
 
 
@@ -134,7 +143,8 @@ def payload_batches(payload: bytes, start: int | None, end: int | None) -> Itera
             yield [(ts, data_text(data)) for ts, data in chunk.samples(table)]
             continue
         typed = {name: _flat(table[f"c{i}"]) for i, name in enumerate(names)}
-        rest = chunk.parsed_rest(table) if "rest" in table.column_names else None
+        # The rest as orjson wrote it (other codecs were given as rows above).
+        rest = _flat(table["rest"]) if "rest" in table.column_names else None
         yield ColumnBatch(_flat(table["ts"]), typed, rest)
 
 
