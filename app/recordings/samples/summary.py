@@ -12,7 +12,8 @@ from sqlalchemy import ColumnElement, or_, select, text
 from app.database import is_postgres
 from app.extensions import db
 from app.models import RecordingSession, SampleChunk, SensorData, SensorType
-from app.recordings.samples.chunks import chunk_samples, list_chunks
+from app.recordings.samples.chunks import list_chunks
+from app.recordings.samples.columns import chunk_kinds
 from app.recordings.samples.locks import hold_for_reading
 
 # Count, first and last timestamp per sensor type: one walk of the session's dedup-index range,
@@ -108,10 +109,9 @@ def key_kinds(session_pk: int, keys: list[str], type_id: int | None = None) -> d
     wanted = set(keys)
     names = _PG_KINDS if is_postgres() else _SQLITE_KINDS
     for chunk in list_chunks(session_pk, type_id):
-        for _, data in chunk_samples(chunk.id):
-            for key, value in data.items():
-                if key in wanted:
-                    kinds.setdefault(key, set()).add(_kind(value, names))
+        found = chunk_kinds(chunk.id, wanted, lambda value: _kind(value, names))
+        for key, found_kinds in found.items():
+            kinds.setdefault(key, set()).update(found_kinds)
     return kinds
 
 
