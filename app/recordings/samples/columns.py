@@ -29,7 +29,7 @@ from app.database import stream_rows
 from app.recordings.chunk_layout import loads_rest
 from app.recordings.chunk_parquet import ChunkFile, in_range
 from app.recordings.samples.chunks import chunk_payload, data_text, list_chunks
-from app.recordings.samples.reading import STREAM_CHUNK, SampleRange, _statement, _types
+from app.recordings.samples.reading import STREAM_CHUNK, SampleRange, rows_statement, types_to_read
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,8 @@ Batch = list[tuple[int, str]] | ColumnBatch
 def stream_batches(session_pk: int, wanted: SampleRange) -> Iterator[tuple[str, Batch]]:
     """`(sensor_type, batch)` of the samples `stream_samples` yields, in the same order: a
     batch is a list of rows `(timestamp, data JSON text)` or a ColumnBatch."""
-    for type_id, name in _types(session_pk, wanted):
-        sql, params = _statement(name, wanted, None)
+    for type_id, name in types_to_read(session_pk, wanted):
+        sql, params = rows_statement(name, wanted, None)
         params |= {"session": session_pk, "type": type_id}
         rows = _Rows(chain.from_iterable(stream_rows(text(sql), params, STREAM_CHUNK)))
         start, end = _bounds(name, wanted)

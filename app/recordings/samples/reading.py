@@ -35,7 +35,7 @@ class SampleRange:
     after: tuple[str, int] | None = None  # (sensor_type, timestamp) of the last row seen
 
 
-def _types(session_pk: int, wanted: SampleRange) -> list[tuple[int, str]]:
+def types_to_read(session_pk: int, wanted: SampleRange) -> list[tuple[int, str]]:
     hold_for_reading(session_pk)
     types = session_sensor_types(session_pk)
     if wanted.sensor_type is not None:
@@ -45,7 +45,7 @@ def _types(session_pk: int, wanted: SampleRange) -> list[tuple[int, str]]:
     return types
 
 
-def _statement(name: str, wanted: SampleRange, limit: int | None) -> tuple[str, dict]:
+def rows_statement(name: str, wanted: SampleRange, limit: int | None) -> tuple[str, dict]:
     data = "data::text" if is_postgres() else "data"
     sql = (
         f"SELECT timestamp, {data} FROM sensor_data"
@@ -81,8 +81,8 @@ def page_of_samples(
     """Up to `limit` rows `(sensor_type, timestamp, data JSON text)` and the next cursor."""
     rows: list[tuple[str, int, str]] = []
     connection = db.session.connection()
-    for type_id, name in _types(session_pk, wanted):
-        sql, params = _statement(name, wanted, limit + 1 - len(rows))
+    for type_id, name in types_to_read(session_pk, wanted):
+        sql, params = rows_statement(name, wanted, limit + 1 - len(rows))
         params |= {"session": session_pk, "type": type_id}
         found = connection.execute(text(sql), params).all()
         merged = interleave(found, _chunked(session_pk, type_id, name, wanted))
@@ -97,8 +97,8 @@ def page_of_samples(
 
 def stream_samples(session_pk: int, wanted: SampleRange) -> Iterator[tuple[str, list[tuple]]]:
     """`(sensor_type, rows of (timestamp, data JSON text))` in chunks, via server-side cursors."""
-    for type_id, name in _types(session_pk, wanted):
-        sql, params = _statement(name, wanted, None)
+    for type_id, name in types_to_read(session_pk, wanted):
+        sql, params = rows_statement(name, wanted, None)
         params |= {"session": session_pk, "type": type_id}
         streamed = stream_rows(text(sql), params, STREAM_CHUNK)
         chunked = _chunked(session_pk, type_id, name, wanted)
