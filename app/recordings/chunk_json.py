@@ -37,6 +37,9 @@ from app.recordings.chunk_parquet import ChunkFile
 COLON, COMMA = ord(":"), ord(",")
 EMPTY_OBJECT = 2  # len("{}"): a rest without members adds nothing
 _NO_BYTES = np.empty(0, dtype=np.uint8)
+# Samples written at a time: the text of a few thousand samples and its parts are what the
+# writer holds (about 1 MB for 3-axis samples), whatever the chunk or session size.
+SLICE_ROWS = 8192
 
 # Fixed pieces, by index.
 _FIRST, _NEXT, _OPEN, _OPEN_REST, _CLOSE, _CLOSE_REST = range(6)
@@ -73,8 +76,9 @@ def chunk_json(
         table = chunk.read_group(index, None, None)
         if wanted is not None and not wanted.all():
             table = table.filter(pa.array(wanted))
-        yield _render(table, len(names), fixed, follows)
-        follows = True
+        for start in range(0, table.num_rows, SLICE_ROWS):
+            yield _render(table.slice(start, SLICE_ROWS), len(names), fixed, follows)
+            follows = True
 
 
 def _fixed_pieces(head: str, middle: str, tail: str, names: list[str]) -> list[bytes]:
