@@ -17,10 +17,16 @@ turned into text whole, and the samples' texts are put together with one Arrow `
   a typed column is a member the sample does not have: its name and value are not listed).
   `take` copies them into one buffer, which is the samples' text, joined by commas.
 
+Arrow's own string kernels were tried first and are not used: casting float64 to string is
+about five times slower than orjson's writer, and joining members with
+`binary_join_element_wise(..., null_handling="skip")` is slower than one `take` and, in pyarrow
+26, drops the rows whose inputs are all null instead of giving them an empty string.
+
 Values are never parsed or reformatted beyond that, so they come out as the chunk holds them
 (app/recordings/chunk_layout.py): the same float64 bits, ints as ints (beyond 2**53 too), the
 rest verbatim. Member order is that of chunk_codec.iter_samples: typed fields by name, then
-the rest. Memory is bounded by one row group (at most 32,768 samples).
+the rest. Memory is bounded by one row group's columns (at most 32,768 samples) and the text
+of SLICE_ROWS samples, whatever the size of the chunk or the session.
 """
 
 from __future__ import annotations
@@ -56,8 +62,8 @@ def chunk_json(
     follows: bool = False,
 ) -> Iterator[bytes]:
     """The samples of a chunk as `head + timestamp + middle + data + tail` each, joined by
-    commas, in one piece per row group (each but the first starting with its comma; the first
-    too when `follows`).
+    commas, in pieces of at most SLICE_ROWS samples (each but the first starting with its comma;
+    the first too when `follows`).
 
     `head` ends with the `:` of a member name, as in `{"timestamp":`; `keep` (a bool per sample,
     in timestamp order) picks samples, all without it.
@@ -66,6 +72,8 @@ def chunk_json(
     names = [name for name, _, _ in chunk.fields]
     fixed = _fixed_pieces(head, middle, tail, names)
     metadata = chunk.file.metadata
+    if keep is not None and len(keep) != metadata.num_rows:
+        raise ValueError(f"{len(keep)} choices for {metadata.num_rows} samples")
     position = 0
     for index in range(metadata.num_row_groups):
         rows = metadata.row_group(index).num_rows
@@ -143,8 +151,9 @@ def _render(table: pa.Table, typed: int, fixed: list[bytes], follows: bool) -> b
     if holes:
         flat = flat[flat >= 0]
     text = source.take(pa.array(flat))
-    end = int(np.frombuffer(text.buffers()[1], dtype=np.int64, count=len(text) + 1)[-1])
-    return text.buffers()[2].slice(0, end).to_pybytes()
+    bounds = np.frombuffer(text.buffers()[1], dtype=np.int64, count=text.offset + len(text) + 1)
+    start, end = int(bounds[text.offset]), int(bounds[-1])
+    return text.buffers()[2].slice(start, end - start).to_pybytes()
 
 
 def _validity(column: pa.Array) -> np.ndarray | None:
