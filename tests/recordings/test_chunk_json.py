@@ -172,3 +172,9 @@ def test_the_head_must_end_a_member_name():
     payload = encode_chunk([(1, {"x": 0.5})]).payload
     with pytest.raises(ValueError, match="head"):
         list(chunk_json(payload, '{"t"', MIDDLE, TAIL))
+
+
+def test_a_keep_mask_of_another_length_is_refused():
+    payload = encode_chunk([(1, {"x": 0.5}), (2, {"x": 1.5})]).payload
+    with pytest.raises(ValueError, match="choices"):
+        list(chunk_json(payload, HEAD, MIDDLE, TAIL, np.ones(3, dtype=bool)))
