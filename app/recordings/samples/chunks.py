@@ -157,8 +157,8 @@ def chunk_sample_json(
 ) -> Iterator[bytes]:
     """The chunk's samples (those stamped at or after `since`, all without it) as JSON text:
     `head + timestamp + middle + data + tail` for `parts` = (head, middle, tail), joined by
-    commas, in pieces of a row group (app/recordings/chunk_json.py; `follows`: a comma before
-    the first piece too)."""
+    commas, in pieces of a few thousand samples (app/recordings/chunk_json.py; `follows`: a
+    comma before the first piece too)."""
     if since is None:
         return chunk_json(chunk_payload(chunk_id), *parts, follows=follows)
     payload, stamps = chunk_blobs(chunk_id)
