@@ -99,11 +99,17 @@ class SampleOut(BaseModel):
     data: dict[str, Any]
 
 
+def sample_fragment_parts(sensor_type: str) -> tuple[str, str, str]:
+    """The text of a `SampleOut` of one sensor type around its timestamp and its data: every
+    writer of sample JSON (rows here, chunks in app/recordings/chunk_json.py) uses these."""
+    return f'{{"sensor_type":"{sensor_type}","timestamp":', ',"data":', "}"
+
+
 def sample_fragments(sensor_type: str, rows: Iterable[tuple[int, str]]) -> list[str]:
     """`SampleOut` as JSON text for each `(timestamp, stored data text)` of one sensor type; the
     data is copied as stored, never parsed."""
-    prefix = f'{{"sensor_type":"{sensor_type}","timestamp":'
-    return [f'{prefix}{timestamp},"data":{data}}}' for timestamp, data in rows]
+    head, middle, tail = sample_fragment_parts(sensor_type)
+    return [f"{head}{timestamp}{middle}{data}{tail}" for timestamp, data in rows]
 
 
 class SessionMetaOut(BaseModel):

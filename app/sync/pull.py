@@ -25,8 +25,8 @@ from app.extensions import db
 from app.models import RecordingSession, SyncLog
 from app.recordings import tombstones
 from app.recordings.cursors import PullCursor
-from app.recordings.samples.reading import changed_samples
-from app.recordings.schemas import sample_fragments, session_json
+from app.recordings.samples.reading import changed_sample_json
+from app.recordings.schemas import session_json
 from app.recordings.watermark import pull_watermark
 from app.sync.schemas import PullRequest
 from app.web.json_codec import dumps_bytes
@@ -129,11 +129,7 @@ def stream_pull(page: PullPage, request: PullRequest) -> Iterator[bytes]:
             yield head
             continue
         yield head[:-1] + b',"sensor_data":['
-        first = True
-        for sensor_type, rows in changed_samples(session_pk, request.last_sync_time, SAMPLE_CHUNK):
-            chunk = ",".join(sample_fragments(sensor_type, rows)).encode()
-            yield chunk if first else b"," + chunk
-            first = False
+        yield from changed_sample_json(session_pk, request.last_sync_time, SAMPLE_CHUNK)
         yield b"]}"
     db.session.rollback()
     tail = {

@@ -24,6 +24,7 @@ from sqlalchemy import and_, delete, insert, or_, select
 from app.extensions import db
 from app.models import SampleChunk
 from app.recordings.chunk_codec import encode_chunk, iter_samples
+from app.recordings.chunk_json import chunk_json
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -151,15 +152,18 @@ def stamped_samples(chunk_id: int) -> list[StampedSample]:
     ]
 
 
-def changed_since(chunk_id: int, since_micros: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    """`(timestamp, data)` of the chunk's samples stamped at or after `since_micros`."""
+def chunk_sample_json(
+    chunk_id: int, parts: tuple[str, str, str], since: datetime | None, *, follows: bool
+) -> Iterator[bytes]:
+    """The chunk's samples (those stamped at or after `since`, all without it) as JSON text:
+    `head + timestamp + middle + data + tail` for `parts` = (head, middle, tail), joined by
+    commas, in pieces of a few thousand samples (app/recordings/chunk_json.py; `follows`: a
+    comma before the first piece too)."""
+    if since is None:
+        return chunk_json(chunk_payload(chunk_id), *parts, follows=follows)
     payload, stamps = chunk_blobs(chunk_id)
-    recent = decode_stamps(stamps) >= since_micros
-    if not recent.any():
-        return iter(())
-    return (
-        sample for sample, keep in zip(iter_samples(payload), recent.tolist(), strict=True) if keep
-    )
+    keep = decode_stamps(stamps) >= to_micros(since)
+    return chunk_json(payload, *parts, keep, follows=follows)
 
 
 def write_chunk(

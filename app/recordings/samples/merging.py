@@ -9,40 +9,48 @@ readers' lock (app/recordings/samples/locks.py) so that rows and chunks come fro
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
 from operator import itemgetter
 
-from app.recordings.samples.chunks import (
-    changed_since,
-    chunk_samples,
-    data_text,
-    list_chunks,
-    to_micros,
-)
+from app.recordings.samples.chunks import ChunkInfo, chunk_samples, data_text, list_chunks
 
 
 def chunk_texts(
-    session_pk: int,
-    type_id: int,
-    start: int | None = None,
-    end: int | None = None,
-    since: datetime | None = None,
+    session_pk: int, type_id: int, start: int | None = None, end: int | None = None
 ) -> Iterator[tuple[int, str]] | None:
     """`(timestamp, data JSON text)` of the sensor type's chunk samples with start <= timestamp
-    < end (and stamped at or after `since`), in order; None when no chunk is involved."""
+    < end, in order; None when no chunk is involved."""
     chunks = list_chunks(session_pk, type_id, start, None if end is None else end - 1)
-    if since is not None:
-        chunks = [chunk for chunk in chunks if chunk.max_updated_at >= since]
     if not chunks:
         return None
-    if since is None:
-        samples = (chunk_samples(chunk.id, start, end) for chunk in chunks)
-    else:
-        micros = to_micros(since)
-        samples = (changed_since(chunk.id, micros) for chunk in chunks)
+    samples = (chunk_samples(chunk.id, start, end) for chunk in chunks)
     return ((ts, data_text(data)) for ts, data in chain.from_iterable(samples))
+
+
+def runs(
+    row_batches: Iterable[Sequence[tuple]], chunks: Sequence[ChunkInfo]
+) -> Iterator[Sequence[tuple] | ChunkInfo]:
+    """One sensor type's rows (in batches sorted by timestamp, as a cursor gives them) and its
+    chunks (sorted, not overlapping) in timestamp order: runs of rows, cut where a chunk comes
+    in between, and the chunks themselves. No row lies inside a chunk's span, so a chunk goes
+    before the first row at or after its first timestamp; nothing is decoded here."""
+    pending = deque(chunks)
+    for rows in row_batches:
+        start = 0
+        while pending and start < len(rows):
+            cut = bisect_left(rows, pending[0].first_timestamp, start, key=itemgetter(0))
+            if cut == len(rows):
+                break
+            if cut > start:
+                yield rows[start:cut]
+            yield pending.popleft()
+            start = cut
+        if start < len(rows):
+            yield rows[start:] if start else rows
+    yield from pending
 
 
 def interleave(rows: Iterable[tuple], chunked: Iterator[tuple[int, str]] | None) -> Iterable[tuple]:

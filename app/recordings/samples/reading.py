@@ -18,9 +18,11 @@ from app.database import is_postgres, stream_rows
 from app.extensions import db
 from app.models.base import UTCDateTime
 from app.recordings import cursors
+from app.recordings.samples.chunks import ChunkInfo, chunk_sample_json, list_chunks
 from app.recordings.samples.locks import hold_for_reading
-from app.recordings.samples.merging import batches, chunk_texts, interleave
+from app.recordings.samples.merging import batches, chunk_texts, interleave, runs
 from app.recordings.samples.sensor_types import session_sensor_types
+from app.recordings.schemas import sample_fragment_parts, sample_fragments
 
 STREAM_CHUNK = 5000
 
@@ -116,12 +118,14 @@ _SAMPLES_SQL = {
 }
 
 
-def changed_samples(
+def changed_sample_json(
     session_pk: int, since: datetime | None, chunk: int = STREAM_CHUNK
-) -> Iterator[tuple[str, list[tuple]]]:
-    """`(sensor_type, rows of (timestamp, data as stored JSON text))` of the samples changed
-    since `since` (all without it), in (sensor_type, timestamp) order: one index range scan
-    per sensor type, so nothing is sorted. Pull copies the text out without parsing it."""
+) -> Iterator[bytes]:
+    """The samples changed since `since` (all without it) as `SampleOut` JSON texts joined by
+    commas, in (sensor_type, timestamp) order, in pieces (each but the first starting with its
+    comma): what pull sends as a session's `sensor_data`. Rows are copied as stored, without
+    parsing, from one index range scan per sensor type, so nothing is sorted; chunks are
+    written from their columns (app/recordings/chunk_json.py), a row group at a time."""
     sql = (
         _SAMPLES_SQL[db.engine.dialect.name]
         + " WHERE recording_session_id = :session AND sensor_type_id = :type"
@@ -132,13 +136,21 @@ def changed_samples(
     if since is not None:
         statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
     hold_for_reading(session_pk)
+    follows = False
     for type_id, name in session_sensor_types(session_pk):
+        parts = sample_fragment_parts(name)
         params = {"session": session_pk, "type": type_id, "since": since}
         streamed = stream_rows(statement, params, chunk)
-        chunked = chunk_texts(session_pk, type_id, since=since)
-        if chunked is None:
-            for rows in streamed:
-                yield name, rows
-            continue
-        for rows in batches(interleave(chain.from_iterable(streamed), chunked), chunk):
-            yield name, rows
+        chunks = list_chunks(session_pk, type_id)
+        if since is not None:
+            # A chunk whose newest stamp is older holds nothing to send: not even read.
+            chunks = [info for info in chunks if info.max_updated_at >= since]
+        for run in runs(streamed, chunks):
+            if isinstance(run, ChunkInfo):
+                for piece in chunk_sample_json(run.id, parts, since, follows=follows):
+                    yield piece
+                    follows = True
+            else:
+                texts = ",".join(sample_fragments(name, run))
+                yield (f",{texts}" if follows else texts).encode()
+                follows = True
