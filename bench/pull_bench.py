@@ -367,7 +367,7 @@ def run(args: argparse.Namespace) -> None:
                 stored = count_samples(args.database_url)
                 if stored != args.samples:
                     raise RuntimeError(
-                        f"sensor_data holds {stored:,} rows, pushed {args.samples:,}"
+                        f"the database holds {stored:,} samples, pushed {args.samples:,}"
                     )
                 if args.compact:
                     print(f"compacted into chunks: {compact_samples(args):.1f} s")

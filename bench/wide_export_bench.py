@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> None:
                 requests, seconds = push_wide(server.port, token, args)
                 print(f"pushed: {args.samples:,} samples in {requests} requests, {seconds:.1f} s")
                 if (stored := count_samples(args.database_url)) != args.samples:
-                    raise RuntimeError(f"sensor_data holds {stored:,} rows")
+                    raise RuntimeError(f"the database holds {stored:,} samples")
                 checkpoint(args.database_url)
                 for fmt in args.formats:
                     measure(server.port, token, fmt, args, server.process.pid)
