@@ -174,6 +174,10 @@ def main() -> int:
     parser.add_argument("--compact", action="store_true", help="compact the session first")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
+    from config import normalise_database_url
+
+    # A plain postgresql:// URL would mean psycopg 3 to SQLAlchemy; the app uses psycopg2.
+    args.database_url = normalise_database_url(args.database_url)
 
     from flask_migrate import upgrade
 
