@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.recordings.chunk_layout import Layout, loads_rest
+from app.recordings.chunk_layout import INT64_MAX, INT64_MIN, Layout, loads_rest
 
 FORMAT_KEY = "koodtx.chunk"
 FORMAT_VERSION = 1
@@ -163,6 +163,13 @@ class ChunkFile:
 
 def in_range(table: pa.Table, start: int | None, end: int | None) -> pa.Table:
     """The rows of `table` (sorted by `ts`) with start <= ts < end."""
+    # numpy compares an int64 column with a bound beyond int64 as float64, which rounds
+    # timestamps near the ends of the range: such a bound either excludes everything or
+    # nothing, so it is settled here.
+    if (start is not None and start > INT64_MAX) or (end is not None and end <= INT64_MIN):
+        return table.slice(0, 0)
+    start = None if start is None or start <= INT64_MIN else start
+    end = None if end is None or end > INT64_MAX else end
     if start is None and end is None:
         return table
     timestamps = table["ts"].to_numpy()

@@ -148,6 +148,29 @@ def test_a_time_range_returns_exactly_the_samples_in_it(samples, bounds, rows):
     assert table["timestamp"].to_pylist() == [ts for ts, _ in inside]
 
 
+NEAR_THE_END = 2**63 - 512  # rounds to 2**63 as a float64
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "inside"),
+    [
+        (NEAR_THE_END, 2**64, True),
+        (0, 2**63, True),
+        (-(2**70), None, True),
+        (NEAR_THE_END, NEAR_THE_END + 1, True),
+        (2**63, None, False),
+        (None, -(2**63), False),
+        (NEAR_THE_END + 1, None, False),
+    ],
+)
+def test_bounds_beyond_64_bits_cut_exactly(start, end, inside):
+    """numpy would compare such a bound with the int64 timestamps as float64s."""
+    payload = encode_chunk([(NEAR_THE_END, {"x": 1.5})]).payload
+    expected = [NEAR_THE_END] if inside else []
+    assert [ts for ts, _ in iter_samples(payload, start, end)] == expected
+    assert decode_table(payload, start, end)["timestamp"].to_pylist() == expected
+
+
 @PROPERTIES
 @given(samples=sample_lists())
 def test_the_analysis_table_holds_every_number_of_the_typed_fields(samples):
