@@ -92,9 +92,7 @@ def _write(user_id: int, session_pk: int, admission: Admission, stamp: datetime)
     appends: dict[int, list[dict]] = {}
     rest = admission.kept
     if min_samples > 0:
-        stored_until = admission.rows_until.copy()
-        for type_id, end in admission.chunked_until.items():
-            stored_until[type_id] = max(end, stored_until.get(type_id, end))
+        stored_until = admission.stored_until()
         appends, rest = split_appends(rest, admission.type_ids, stored_until, min_samples)
     rest = unfold_for_batch(user_id, session_pk, rest, admission.type_ids, admission.chunked_until)
     counts = upsert_samples(session_pk, rest, stamp, admission.type_ids, user_id=user_id)

@@ -19,10 +19,8 @@ from __future__ import annotations
 from itertools import groupby
 from operator import itemgetter
 
+from app.recordings.chunk_layout import INT64_MIN
 from app.recordings.samples.chunks import chunk_values, insert_chunks, to_micros
-
-DEFAULT_MIN_SAMPLES = 1000
-_NOTHING = -(1 << 63)
 
 
 def split_appends(
@@ -42,7 +40,7 @@ def split_appends(
         group = list(group)
         type_id = type_ids[sensor_type]
         if len(group) >= min_samples and group[0]["timestamp"] > stored_until.get(
-            type_id, _NOTHING
+            type_id, INT64_MIN
         ):
             appends[type_id] = group
         else:

@@ -99,6 +99,13 @@ class Admission:
     chunked_until: dict[int, int]  # the end of the session's last chunk, per sensor type id
     rows_until: dict[int, int]  # the session's newest row, per sensor type id
 
+    def stored_until(self) -> dict[int, int]:
+        """The session's newest sample, row or chunk, per sensor type id."""
+        newest = self.rows_until.copy()
+        for type_id, end in self.chunked_until.items():
+            newest[type_id] = max(end, newest.get(type_id, end))
+        return newest
+
 
 def admit_samples(session_pk: int, samples: list[dict], cap: int) -> Admission:
     """Keep the samples whose keys fit the session's cap per sensor type; register new keys

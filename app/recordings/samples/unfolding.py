@@ -17,6 +17,7 @@ from operator import itemgetter
 
 import orjson
 
+from app.recordings.chunk_layout import INT64_MIN
 from app.recordings.samples.chunks import (
     chunk_samples,
     chunks_meeting,
@@ -48,7 +49,7 @@ def unfold_for_batch(
         low = spans[type_id][0] if type_id in spans else sample["timestamp"]
         spans[type_id] = (low, sample["timestamp"])
     # Usually nothing to look at: no chunks yet (an open session), or a batch after them.
-    reaching = {t: span for t, span in spans.items() if span[0] <= chunked_until.get(t, -1 << 63)}
+    reaching = {t: span for t, span in spans.items() if span[0] <= chunked_until.get(t, INT64_MIN)}
     if not reaching:
         return samples
     met: dict[int, list] = {}
@@ -89,15 +90,12 @@ def _exact(data: dict) -> bytes:
     return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
-def unfold_chunks(user_id: int, session_pk: int, chunks: list) -> int:
+def unfold_chunks(user_id: int, session_pk: int, chunks: list) -> None:
     """Turn `chunks` (ChunkInfo) back into rows with their stamps, in the caller's transaction."""
     if not chunks:
-        return 0
+        return
     hold_for_moving(session_pk)
-    restored = 0
     for chunk in chunks:
         samples = [(ts, data, from_micros(us)) for ts, data, us in stamped_samples(chunk.id)]
         restore_samples(session_pk, chunk.sensor_type_id, samples, user_id=user_id)
-        restored += len(samples)
     delete_chunks([chunk.id for chunk in chunks])
-    return restored
