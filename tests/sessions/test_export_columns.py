@@ -10,6 +10,7 @@ import json
 import math
 import random
 import struct
+from datetime import UTC, datetime
 
 import numpy as np
 import orjson
@@ -21,9 +22,9 @@ from hypothesis import strategies as st
 
 from app.extensions import db
 from app.recordings.chunk_codec import encode_chunk, iter_samples
-from app.recordings.samples import columns
-from app.recordings.samples.chunks import data_text
+from app.recordings.samples.chunks import ChunkInfo, data_text
 from app.recordings.samples.columns import ColumnBatch, payload_batches
+from app.recordings.samples.merging import runs
 from app.recordings.samples.sensor_types import session_sensor_types
 from app.recordings.samples.summary import key_kinds
 from app.sessions.exports import columnar
@@ -337,10 +338,16 @@ def test_parquet_gathers_small_chunks_into_row_groups(app, client, auth_headers,
     assert all(size == 300 for size in sizes[:-1]) and sizes[-1] <= 300, sizes
 
 
-def test_rows_are_cut_at_each_chunk(monkeypatch):
-    monkeypatch.setattr(columns, "STREAM_CHUNK", 4)
-    rows = columns._Rows(iter([(t, "{}") for t in (1, 2, 3, 10, 11, 12, 13, 14, 30, 40)]))
-    taken = [
-        [[t for t, _ in batch] for batch in rows.before(limit)] for limit in (5, 6, 20, 35, None)
+def test_rows_are_cut_at_each_chunk():
+    """The column reader takes one sensor type's rows (in a cursor's batches, here of 4) and
+    chunks in order with merging.runs: the rows before each chunk, then the chunk."""
+    stamps = (1, 2, 3, 10, 11, 12, 13, 14, 30, 40)
+    batches = [[(t, "{}") for t in stamps[i : i + 4]] for i in range(0, len(stamps), 4)]
+    chunks = [
+        ChunkInfo(first, 1, first, first, 1, datetime.now(UTC), {}) for first in (5, 6, 20, 35)
     ]
-    assert taken == [[[1, 2, 3]], [], [[10], [11, 12, 13, 14]], [[30]], [[40]]]
+    taken = [
+        run.first_timestamp if isinstance(run, ChunkInfo) else [t for t, _ in run]
+        for run in runs(batches, chunks)
+    ]
+    assert taken == [[1, 2, 3], 5, 6, [10], [11, 12, 13, 14], 20, [30], 35, [40]]

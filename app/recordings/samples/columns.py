@@ -14,12 +14,9 @@ is given as rows, like `stream_samples` gives it, so that such values read as th
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain, islice
-from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
@@ -28,7 +25,8 @@ from sqlalchemy import text
 from app.database import stream_rows
 from app.recordings.chunk_layout import loads_rest
 from app.recordings.chunk_parquet import ChunkFile, in_range
-from app.recordings.samples.chunks import chunk_payload, data_text, list_chunks
+from app.recordings.samples.chunks import ChunkInfo, chunk_payload, data_text, list_chunks
+from app.recordings.samples.merging import runs
 from app.recordings.samples.reading import STREAM_CHUNK, SampleRange, rows_statement, types_to_read
 
 
@@ -88,41 +86,14 @@ def stream_batches(session_pk: int, wanted: SampleRange) -> Iterator[tuple[str, 
     for type_id, name in types_to_read(session_pk, wanted):
         sql, params = rows_statement(name, wanted, None)
         params |= {"session": session_pk, "type": type_id}
-        rows = _Rows(chain.from_iterable(stream_rows(text(sql), params, STREAM_CHUNK)))
-        start, end = _bounds(name, wanted)
-        for chunk in list_chunks(session_pk, type_id, start, None if end is None else end - 1):
-            for batch in rows.before(chunk.first_timestamp):
-                yield name, batch
-            for batch in _chunk_batches(chunk.id, start, end):
-                yield name, batch
-        for batch in rows.before(None):
-            yield name, batch
-
-
-def _bounds(name: str, wanted: SampleRange) -> tuple[int | None, int | None]:
-    start = wanted.start
-    if wanted.after is not None and wanted.after[0] == name:
-        start = wanted.after[1] + 1 if start is None else max(start, wanted.after[1] + 1)
-    return start, wanted.end
-
-
-class _Rows:
-    """The rows of one sensor type, taken in lists of at most STREAM_CHUNK up to a timestamp."""
-
-    def __init__(self, rows: Iterator[tuple]) -> None:
-        self.rows = rows
-        self.held: list[tuple] = []  # read already, not yet given: they follow a chunk
-
-    def before(self, timestamp: int | None) -> Iterator[list[tuple]]:
-        while batch := self.held or list(islice(self.rows, STREAM_CHUNK)):
-            self.held = []
-            if timestamp is not None and batch[-1][0] >= timestamp:
-                cut = bisect_left(batch, timestamp, key=itemgetter(0))
-                self.held = batch[cut:]
-                if cut:
-                    yield batch[:cut]
-                return
-            yield batch
+        start, end = wanted.bounds(name)
+        chunks = list_chunks(session_pk, type_id, start, None if end is None else end - 1)
+        for run in runs(stream_rows(text(sql), params, STREAM_CHUNK), chunks):
+            if isinstance(run, ChunkInfo):
+                for batch in _chunk_batches(run.id, start, end):
+                    yield name, batch
+            else:
+                yield name, run
 
 
 def _chunk_batches(chunk_id: int, start: int | None, end: int | None) -> Iterator[Batch]:

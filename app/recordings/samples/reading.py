@@ -36,6 +36,14 @@ class SampleRange:
     end: int | None = None
     after: tuple[str, int] | None = None  # (sensor_type, timestamp) of the last row seen
 
+    def bounds(self, sensor_type: str) -> tuple[int | None, int | None]:
+        """The [start, end) of timestamps to read of `sensor_type`, the position included."""
+        start = self.start
+        if self.after is not None and self.after[0] == sensor_type:
+            after = self.after[1] + 1
+            start = after if start is None else max(start, after)
+        return start, self.end
+
 
 def types_to_read(session_pk: int, wanted: SampleRange) -> list[tuple[int, str]]:
     hold_for_reading(session_pk)
@@ -71,10 +79,7 @@ def rows_statement(name: str, wanted: SampleRange, limit: int | None) -> tuple[s
 
 
 def _chunked(session_pk: int, type_id: int, name: str, wanted: SampleRange):
-    start = wanted.start
-    if wanted.after is not None and wanted.after[0] == name:
-        start = wanted.after[1] + 1 if start is None else max(start, wanted.after[1] + 1)
-    return chunk_texts(session_pk, type_id, start, wanted.end)
+    return chunk_texts(session_pk, type_id, *wanted.bounds(name))
 
 
 def page_of_samples(
