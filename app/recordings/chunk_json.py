@@ -150,10 +150,16 @@ def _render(table: pa.Table, typed: int, fixed: list[bytes], follows: bool) -> b
     flat = index.reshape(-1)
     if holes:
         flat = flat[flat >= 0]
-    text = source.take(pa.array(flat))
-    bounds = np.frombuffer(text.buffers()[1], dtype=np.int64, count=text.offset + len(text) + 1)
-    start, end = int(bounds[text.offset]), int(bounds[-1])
-    return text.buffers()[2].slice(start, end - start).to_pybytes()
+    return text_bytes(source.take(pa.array(flat)))
+
+
+def text_bytes(strings: pa.Array) -> bytes:
+    """The values of a string array back to back, in one copy of its data buffer."""
+    large = pa.types.is_large_string(strings.type) or pa.types.is_large_binary(strings.type)
+    count = strings.offset + len(strings) + 1
+    bounds = np.frombuffer(strings.buffers()[1], dtype=np.int64 if large else np.int32, count=count)
+    start, end = int(bounds[strings.offset]), int(bounds[-1])
+    return strings.buffers()[2].slice(start, end - start).to_pybytes()
 
 
 def _validity(column: pa.Array) -> np.ndarray | None:

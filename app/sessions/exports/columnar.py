@@ -16,6 +16,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from app.recordings.chunk_json import text_bytes
 from app.recordings.samples.columns import ColumnBatch
 from app.sessions.exports.cells import cell_text, quoted
 from app.sessions.exports.fields import Field
@@ -99,13 +100,7 @@ def csv_block(sensor_type: str, batch: ColumnBatch, fields: list[Field]) -> byte
         columns.append(pc.fill_null(cells, _EMPTY))
     lines = pc.binary_join_element_wise(quoted(sensor_type), *columns, ",")
     # Each line ends with "\n", so the lines' text buffer is the block.
-    return _text_bytes(pc.binary_join_element_wise(lines, "\n", ""))
-
-
-def _text_bytes(lines: pa.Array) -> bytes:
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    return lines.buffers()[2][start:end].to_pybytes()
+    return text_bytes(pc.binary_join_element_wise(lines, "\n", ""))
 
 
 def _json_texts(values: pa.Array) -> pa.Array:
